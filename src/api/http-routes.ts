@@ -1,0 +1,96 @@
+// The plain HTTP routes go-livepeer tooling already uses, next to the RPCs: /getNetworkCapabilities (go-livepeer's
+// exact JSON), /status and /healthz.
+import type { Discovery } from "../discovery/discovery.js";
+import type { NetworkSnapshot } from "../network/snapshot.js";
+import { formatPrice } from "../network/price.js";
+import { encodeNetworkCapabilities } from "./network-capabilities-json.js";
+
+/** The part of Node's HTTP/1.1 and HTTP/2 request and response objects these routes use. */
+interface Request {
+  readonly url?: string;
+  readonly method?: string;
+}
+interface Response {
+  writeHead(status: number, headers: Record<string, string | number>): unknown;
+  end(body: string): unknown;
+}
+
+export interface HttpRouteContext {
+  discovery: Discovery;
+  /** Descriptions of the orchestrator sources, for /status. */
+  sources: readonly string[];
+  version: string;
+  startedAt: number;
+  simulated: boolean;
+}
+
+function send(res: Response, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * go-livepeer answers any method with the JSON below, or 500-then-JSON when it has no data (and only on-chain).
+ * Here it is always 200 with the orchestrators that answered recently, off-chain too.
+ */
+export function networkCapabilitiesBody(snapshot: NetworkSnapshot): string {
+  return encodeNetworkCapabilities(
+    snapshot.usableOrchestrators().flatMap((state) => (state.info ? [{ info: state.info }] : [])),
+  );
+}
+
+function statusBody(context: HttpRouteContext): string {
+  const snapshot = context.discovery.snapshot;
+  const capabilities: Record<string, unknown> = {};
+  for (const capability of snapshot.capabilities()) {
+    const offers = snapshot.offers(capability);
+    const known = offers.flatMap((offer) => (offer.price ? [offer.price] : []));
+    capabilities[capability] = {
+      orchestrators: new Set(offers.map((offer) => offer.orchestratorUri)).size,
+      warm: offers.filter((offer) => offer.warm).length,
+      models: snapshot.models(capability).filter((model) => model !== ""),
+      pricesWeiPerUnit: known.map(formatPrice),
+    };
+  }
+  return JSON.stringify({
+    Version: context.version,
+    Simulated: context.simulated,
+    UptimeSeconds: Math.floor((Date.now() - context.startedAt) / 1000),
+    Sources: context.sources,
+    Snapshot: { version: snapshot.version, time: new Date(snapshot.createdAt).toISOString() },
+    // go-livepeer's /status keys, so that existing dashboards find the pool where they look for it.
+    OrchestratorPool: snapshot.orchestrators.map((o) => o.uri),
+    OrchestratorPoolInfos: snapshot.orchestrators.map((o) => ({
+      Url: o.uri,
+      Score: 1,
+      Latency: o.observation.latencyMs === undefined ? null : Math.round(o.observation.latencyMs * 1e6),
+      Usable: o.usable,
+      Reachable: o.observation.reachable,
+      LastError: o.observation.lastError ?? null,
+      ConsecutiveFailures: o.observation.consecutiveFailures,
+    })),
+    Capabilities: capabilities,
+  });
+}
+
+/** Serves a route and returns true, or returns false for paths it does not know. */
+export function handleHttpRoute(context: HttpRouteContext, req: Request, res: Response): boolean {
+  const path = (req.url ?? "/").split("?")[0];
+  switch (path) {
+    case "/getNetworkCapabilities":
+      send(res, 200, "application/json", networkCapabilitiesBody(context.discovery.snapshot));
+      return true;
+    case "/status":
+      send(res, 200, "application/json", statusBody(context));
+      return true;
+    case "/healthz":
+      send(res, 200, "text/plain; charset=utf-8", "");
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function notFound(req: Request, res: Response): void {
+  send(res, 404, "text/plain; charset=utf-8", `404 page not found: ${req.method ?? "GET"} ${(req.url ?? "/").split("?")[0]}\n`);
+}

@@ -1,0 +1,97 @@
+// GetNetworkCapabilities: the current network snapshot as the public protobuf API.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs, durationFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { getAddress, hexlify } from "ethers";
+import {
+  GetNetworkCapabilitiesResponseSchema,
+  OfferSchema,
+  ObservationSchema,
+  OrchestratorEntrySchema,
+  PriceSource,
+  type GetNetworkCapabilitiesRequest,
+  type GetNetworkCapabilitiesResponse,
+  type Offer as OfferMessage,
+  type OrchestratorEntry,
+} from "../gen/livepeer/gateway/v1/gateway_pb.js";
+import { CAPABILITY_DISPLAY_NAMES } from "../network/capabilities.js";
+import type { Offer } from "../network/offers.js";
+import type { NetworkSnapshot, Observation, OrchestratorState } from "../network/snapshot.js";
+import { similarNames } from "../util/similar-names.js";
+import { validateCapabilityName } from "./validate-request.js";
+
+const PRICE_SOURCES = { exact: PriceSource.EXACT, listed: PriceSource.LISTED, unknown: PriceSource.UNKNOWN } as const;
+
+function offerMessage(offer: Offer): OfferMessage {
+  return create(OfferSchema, {
+    capability: offer.capability,
+    capabilityId: offer.capabilityId,
+    modelId: offer.modelId,
+    warm: offer.warm,
+    capacity: offer.capacity,
+    capacityInUse: offer.capacityInUse,
+    runnerVersion: offer.runnerVersion,
+    price: offer.price ? { numerator: offer.price.num.toString(), denominator: offer.price.den.toString() } : undefined,
+    priceSource: PRICE_SOURCES[offer.priceSource],
+  });
+}
+
+function observationMessage(observation: Observation) {
+  return create(ObservationSchema, {
+    lastSeen: observation.lastSeen !== undefined ? timestampFromMs(observation.lastSeen) : undefined,
+    discoveryLatency: observation.latencyMs !== undefined ? durationFromMs(Math.round(observation.latencyMs)) : undefined,
+    lastError: observation.lastError ?? "",
+    lastErrorTime: observation.lastErrorTime !== undefined ? timestampFromMs(observation.lastErrorTime) : undefined,
+    consecutiveFailures: observation.consecutiveFailures,
+    reachable: observation.reachable,
+  });
+}
+
+function checksummed(bytes: Uint8Array | undefined): string {
+  return bytes && bytes.length === 20 ? getAddress(hexlify(bytes)) : "";
+}
+
+export function orchestratorEntry(state: OrchestratorState): OrchestratorEntry {
+  const info = state.info;
+  return create(OrchestratorEntrySchema, {
+    uri: state.uri,
+    orchUri: info?.transcoder ?? "",
+    address: checksummed(info?.ticketParams?.recipient),
+    localAddress: checksummed(info?.address),
+    capabilities: info?.capabilities,
+    priceInfo: info?.priceInfo,
+    capabilitiesPrices: info?.capabilitiesPrices ?? [],
+    hardware: info?.hardware ?? [],
+    offers: state.offers.map(offerMessage),
+    observation: observationMessage(state.observation),
+  });
+}
+
+function offersCapability(state: OrchestratorState, capability: string): boolean {
+  return state.offers.some((offer) => offer.capability === capability);
+}
+
+export function getNetworkCapabilities(
+  snapshot: NetworkSnapshot,
+  request: Pick<GetNetworkCapabilitiesRequest, "capability" | "includeUnreachable">,
+): GetNetworkCapabilitiesResponse {
+  let orchestrators = request.includeUnreachable ? [...snapshot.orchestrators] : snapshot.usableOrchestrators();
+  if (request.capability !== "") {
+    validateCapabilityName(request.capability, "capability");
+    if (!snapshot.capabilities().includes(request.capability)) {
+      const similar = similarNames(request.capability, snapshot.capabilities());
+      throw new ConnectError(
+        `no orchestrator offers capability ${JSON.stringify(request.capability)}` +
+          (similar.length > 0 ? `; did you mean ${similar.map((s) => JSON.stringify(s)).join(", ")}?` : ""),
+        Code.NotFound,
+      );
+    }
+    orchestrators = orchestrators.filter((state) => offersCapability(state, request.capability));
+  }
+  return create(GetNetworkCapabilitiesResponseSchema, {
+    orchestrators: orchestrators.map(orchestratorEntry),
+    capabilitiesNames: Object.fromEntries(CAPABILITY_DISPLAY_NAMES),
+    snapshotTime: timestampFromMs(snapshot.createdAt),
+    snapshotVersion: BigInt(snapshot.version),
+  });
+}

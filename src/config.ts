@@ -1,0 +1,171 @@
+// The gateway's settings, from go-livepeer-style flags ("-orchAddr x", "-orchAddr=x"; "--" also accepted).
+// Flags keep go-livepeer's names and meanings where one exists, so a go-livepeer command line carries over.
+import { parseListenAddress } from "./api/listen.js";
+import { parseOrchAddrList } from "./discovery/orch-addr.js";
+import { parseDuration } from "./util/duration.js";
+import { similarNames } from "./util/similar-names.js";
+
+export interface GatewayConfig {
+  network: string;
+  orchAddr: string[];
+  orchWebhookUrl?: string;
+  /** Lower-case 0x-hex addresses. */
+  orchBlocklist: Set<string>;
+  httpAddr: { host: string; port: number };
+  cliAddr?: { host: string; port: number };
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  discoveryTimeoutMs: number;
+  discoveryIntervalMs: number;
+  discoveryConcurrency: number;
+  ethKeystorePath?: string;
+  ethPassword?: string;
+  ethAcctAddr?: string;
+  /** Run the built-in simulated network: forced by -devnet, implied when no orchestrator source is configured. */
+  devnet: boolean;
+  logLevel: string;
+  help: boolean;
+}
+
+interface FlagSpec {
+  name: string;
+  /** Shown in --help: the default as typed on a command line. */
+  default: string;
+  help: string;
+  boolean?: boolean;
+  /** Secrets are never echoed back, not even in errors. */
+  secret?: boolean;
+}
+
+export const FLAGS: readonly FlagSpec[] = [
+  { name: "network", default: "offchain", help: "offchain (no payments). On-chain networks come with payments." },
+  { name: "orchAddr", default: "", help: "Comma-separated orchestrators: host:port or https://host:port (bare host: port 8935)." },
+  { name: "orchWebhookUrl", default: "", help: "URL answering go-livepeer's discovery webhook JSON [{\"address\":\"https://host:port\"}]; refetched at most once a minute." },
+  { name: "orchBlocklist", default: "", help: "Comma-separated orchestrator ETH addresses to never use (node address or ticket recipient)." },
+  { name: "httpAddr", default: "127.0.0.1:9935", help: "API listener: Connect, gRPC, gRPC-Web and HTTP routes on one port." },
+  { name: "cliAddr", default: "127.0.0.1:5935", help: "CLI listener with go-livepeer's tooling routes (/getNetworkCapabilities, /status, /healthz); \"off\" disables it." },
+  { name: "tlsCertFile", default: "", help: "PEM certificate for TLS on -httpAddr (with -tlsKeyFile); plaintext when unset." },
+  { name: "tlsKeyFile", default: "", help: "PEM private key for TLS on -httpAddr." },
+  { name: "discoveryTimeout", default: "3s", help: "Deadline of one GetOrchestrator call, connection included." },
+  { name: "discoveryInterval", default: "30s", help: "Time between orchestrator refreshes." },
+  { name: "discoveryConcurrency", default: "64", help: "GetOrchestrator calls in flight at once during a refresh." },
+  { name: "ethKeystorePath", default: "", help: "Keystore directory or key file (geth V3 JSON) holding the gateway's key." },
+  { name: "ethPassword", default: "", help: "Keystore password, or the path of a file holding it.", secret: true },
+  { name: "ethAcctAddr", default: "", help: "Account to use from the keystore directory (default: the first)." },
+  { name: "devnet", default: "false", help: "Run the built-in simulated network and use it (the default when no orchestrators are configured).", boolean: true },
+  { name: "logLevel", default: "info", help: "trace, debug, info, warn, error or fatal." },
+  { name: "help", default: "false", help: "Print this help.", boolean: true },
+];
+
+export function helpText(): string {
+  const width = Math.max(...FLAGS.map((f) => f.name.length)) + 2;
+  const lines = FLAGS.map((f) => {
+    const def = f.boolean ? "" : f.default === "" ? " (default: none)" : ` (default: ${f.default})`;
+    return `  -${f.name.padEnd(width)}${f.help}${def}`;
+  });
+  return ["Usage: livepeer-gateway [flags]", "", "Flags (go-livepeer names; -flag value, -flag=value or --flag):", ...lines].join("\n");
+}
+
+/** Raw flag values by name, from argv. Throws an Error naming an unknown or incomplete flag. */
+export function readFlags(argv: readonly string[]): Map<string, string> {
+  const byName = new Map(FLAGS.map((f) => [f.name, f]));
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const match = /^--?([A-Za-z][A-Za-z0-9]*)(?:=(.*))?$/s.exec(arg);
+    if (!match) throw new Error(`unexpected argument ${JSON.stringify(arg)}: flags look like -name value`);
+    const name = match[1] as string;
+    const spec = byName.get(name);
+    if (!spec) {
+      const similar = similarNames(name, [...byName.keys()]);
+      throw new Error(`unknown flag -${name}${similar.length > 0 ? `; did you mean ${similar.map((s) => `-${s}`).join(", ")}?` : ""} (see -help)`);
+    }
+    let value = match[2];
+    if (value === undefined) {
+      if (spec.boolean) value = "true";
+      else if (i + 1 < argv.length) value = argv[++i] as string;
+      else throw new Error(`flag -${name} needs a value`);
+    }
+    values.set(name, value);
+  }
+  return values;
+}
+
+function parseBoolean(value: string, flag: string): boolean {
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  throw new Error(`-${flag} ${JSON.stringify(value)} must be true or false`);
+}
+
+function parsePositiveInteger(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) {
+    throw new Error(`-${flag} ${JSON.stringify(value)} must be a positive whole number`);
+  }
+  return n;
+}
+
+function parseBlocklist(value: string): Set<string> {
+  const addresses = new Set<string>();
+  for (const entry of value.split(",").map((e) => e.trim()).filter((e) => e !== "")) {
+    const hex = entry.toLowerCase().startsWith("0x") ? entry.toLowerCase() : `0x${entry.toLowerCase()}`;
+    if (!/^0x[0-9a-f]{40}$/.test(hex)) throw new Error(`-orchBlocklist entry ${JSON.stringify(entry)} is not an Ethereum address`);
+    addresses.add(hex);
+  }
+  return addresses;
+}
+
+function parseWebhookUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`-orchWebhookUrl ${JSON.stringify(value)} is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`-orchWebhookUrl must be http(s), got ${url.protocol}`);
+  return value;
+}
+
+export function parseConfig(argv: readonly string[]): GatewayConfig {
+  const raw = readFlags(argv);
+  const get = (name: string): string => raw.get(name) ?? FLAGS.find((f) => f.name === name)?.default ?? "";
+  const optional = (name: string): string | undefined => (get(name) === "" ? undefined : get(name));
+
+  const network = get("network");
+  if (network !== "offchain") {
+    throw new Error(`-network ${JSON.stringify(network)} is not supported yet: only "offchain" (payments come with on-chain support)`);
+  }
+  const orchAddr = parseOrchAddrList(get("orchAddr"));
+  const orchWebhookUrl = optional("orchWebhookUrl");
+  const cli = get("cliAddr");
+  const tlsCertFile = optional("tlsCertFile");
+  const tlsKeyFile = optional("tlsKeyFile");
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) throw new Error("-tlsCertFile and -tlsKeyFile go together");
+  const devnetFlag = parseBoolean(get("devnet"), "devnet");
+  if (devnetFlag && (orchAddr.length > 0 || orchWebhookUrl)) {
+    throw new Error("-devnet runs the simulated network instead of -orchAddr/-orchWebhookUrl; give one or the other");
+  }
+  const logLevel = get("logLevel");
+  if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(logLevel)) {
+    throw new Error(`-logLevel ${JSON.stringify(logLevel)} must be one of trace, debug, info, warn, error, fatal, silent`);
+  }
+  return {
+    network,
+    orchAddr,
+    orchWebhookUrl: orchWebhookUrl === undefined ? undefined : parseWebhookUrl(orchWebhookUrl),
+    orchBlocklist: parseBlocklist(get("orchBlocklist")),
+    httpAddr: parseListenAddress(get("httpAddr"), "-httpAddr"),
+    cliAddr: cli === "off" ? undefined : parseListenAddress(cli, "-cliAddr"),
+    tlsCertFile,
+    tlsKeyFile,
+    discoveryTimeoutMs: parseDuration(get("discoveryTimeout"), "-discoveryTimeout"),
+    discoveryIntervalMs: parseDuration(get("discoveryInterval"), "-discoveryInterval"),
+    discoveryConcurrency: parsePositiveInteger(get("discoveryConcurrency"), "discoveryConcurrency"),
+    ethKeystorePath: optional("ethKeystorePath"),
+    ethPassword: optional("ethPassword"),
+    ethAcctAddr: optional("ethAcctAddr"),
+    devnet: devnetFlag || (orchAddr.length === 0 && orchWebhookUrl === undefined),
+    logLevel,
+    help: parseBoolean(get("help"), "help"),
+  };
+}

@@ -1,0 +1,78 @@
+// What a simulated orchestrator offers: the facts an operator configures on a go-livepeer orchestrator and its AI
+// workers (pipelines, models, warm state, capacity, prices, GPUs, BYOC capabilities), as plain data.
+import { Wallet, keccak256, toUtf8Bytes } from "ethers";
+import { PIPELINE_CAPABILITY_IDS } from "../network/capabilities.js";
+import type { WeiPerUnit } from "../network/price.js";
+
+/** One GPU as an AI worker reports it in net.GPUComputeInfo. */
+export interface SimulatedGpu {
+  readonly name: string;
+  /** CUDA compute capability. */
+  readonly major: number;
+  readonly minor: number;
+  readonly memoryTotal: bigint;
+  readonly memoryFree: bigint;
+}
+
+/** A model served for a built-in AI pipeline. */
+export interface SimulatedModel {
+  readonly modelId: string;
+  /** Loaded and ready (warm) or loaded on first use (cold). */
+  readonly warm: boolean;
+  /** Idle containers able to take a job. */
+  readonly capacity: number;
+  /** Busy containers; go-livepeer reports this only for live-video-to-video. */
+  readonly capacityInUse?: number;
+  readonly runnerVersion: string;
+  /** Wei per billing unit of the pipeline (pixels for image pipelines, tokens for llm, ...). */
+  readonly price: WeiPerUnit;
+  readonly gpu: SimulatedGpu;
+}
+
+/** A BYOC capability: a name chosen by the operator, priced per second of work, with no capability bit. */
+export interface SimulatedByocCapability {
+  readonly name: string;
+  readonly pricePerSecond: WeiPerUnit;
+  /** Concurrent jobs the worker accepts; not part of GetOrchestrator, used by BYOC's /process/token. */
+  readonly capacity: number;
+}
+
+export interface SimulatedOrchestratorSpec {
+  /** Unique name; also the seed of the node account, so addresses are stable across runs. */
+  readonly name: string;
+  /** go-livepeer version the orchestrator reports. */
+  readonly version: string;
+  /** Base (transcoding) price, wei per pixel: price_info of a listing, and the fallback of a scoped quote. */
+  readonly transcodingPrice: WeiPerUnit;
+  /** Built-in AI pipeline name (e.g. "image-to-image") -> models served. */
+  readonly pipelines: Readonly<Record<string, readonly SimulatedModel[]>>;
+  readonly byoc: readonly SimulatedByocCapability[];
+}
+
+/** One (pipeline, model) offer with the pipeline's capability id. */
+export interface SimulatedModelOffer {
+  readonly pipeline: string;
+  readonly capabilityId: number;
+  readonly model: SimulatedModel;
+}
+
+/**
+ * The orchestrator's node account. The private key is keccak256 of the spec name: deterministic and therefore
+ * public, which is only acceptable because the devnet moves no real money.
+ */
+export function simulatedOrchestratorWallet(name: string): Wallet {
+  return new Wallet(keccak256(toUtf8Bytes(name)));
+}
+
+/** Every (pipeline, model) the spec serves. Throws on a pipeline name go-livepeer does not know. */
+export function modelOffers(spec: SimulatedOrchestratorSpec): SimulatedModelOffer[] {
+  const offers: SimulatedModelOffer[] = [];
+  for (const [pipeline, models] of Object.entries(spec.pipelines)) {
+    const capabilityId = PIPELINE_CAPABILITY_IDS.get(pipeline);
+    if (capabilityId === undefined) {
+      throw new Error(`simulated orchestrator ${spec.name}: unknown AI pipeline "${pipeline}"`);
+    }
+    for (const model of models) offers.push({ pipeline, capabilityId, model });
+  }
+  return offers;
+}

@@ -1,0 +1,284 @@
+// The refresh loop: asks every listed orchestrator for its info with bounded concurrency, backs off from the
+// ones that fail, and publishes an immutable NetworkSnapshot after each sweep. Readers take the current snapshot
+// synchronously; nothing on the request path ever waits for a sweep.
+import { setMaxListeners } from "node:events";
+import { getAddress, hexlify } from "ethers";
+import type { OrchestratorInfo } from "../gen/net/lp_rpc_pb.js";
+import type { Logger } from "../log.js";
+import { buildOffers, listedPrices, advertisedModels, quoteKey, type Offer, type PriceQuote } from "../network/offers.js";
+import { priceFromPriceInfo } from "../network/price.js";
+import { NetworkSnapshot, type OrchestratorState } from "../network/snapshot.js";
+import type { OrchestratorClientPool } from "../orchestrator/orchestrator-client.js";
+import { listingRequest, priceQuoteRequest, type RequestSigner } from "../orchestrator/orchestrator-request.js";
+import { forEachWithConcurrency } from "../util/concurrency.js";
+import type { OrchestratorSource } from "./sources.js";
+import { validateOrchestratorInfo } from "./validate-info.js";
+
+export interface DiscoveryOptions {
+  /** Time between the end of one sweep and the start of the next. */
+  intervalMs: number;
+  /** Deadline of one GetOrchestrator call, connection included. */
+  callTimeoutMs: number;
+  /** GetOrchestrator calls in flight at once. */
+  concurrency: number;
+  /** First back-off after a failure; doubles per consecutive failure up to backoffMaxMs. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** An orchestrator that has not answered for this long leaves the index. */
+  staleAfterMs: number;
+  /** How long an exact price quote is trusted while the orchestrator's listed floor for it is unchanged. */
+  quoteTtlMs: number;
+  /** Orchestrator accounts to leave out, lower-case 0x-hex; matched against the node address and the ticket recipient. */
+  blocklist: ReadonlySet<string>;
+  /** Sent as capabilities.version in price-quote requests. */
+  gatewayVersion: string;
+}
+
+export const DEFAULT_DISCOVERY_OPTIONS: DiscoveryOptions = {
+  intervalMs: 30_000,
+  callTimeoutMs: 3_000,
+  concurrency: 64,
+  backoffBaseMs: 5_000,
+  backoffMaxMs: 5 * 60_000,
+  staleAfterMs: 3 * 60_000,
+  quoteTtlMs: 10 * 60_000,
+  blocklist: new Set(),
+  gatewayVersion: "0.0.0",
+};
+
+/** Per-orchestrator bookkeeping between sweeps; snapshots copy what they need out of it. */
+interface Tracked {
+  uri: string;
+  info?: OrchestratorInfo;
+  offers: readonly Offer[];
+  quotes: Map<string, PriceQuote>;
+  lastSeen?: number;
+  latencyMs?: number;
+  lastError?: string;
+  lastErrorTime?: number;
+  consecutiveFailures: number;
+  reachable: boolean;
+  blockedReason?: string;
+  nextAttemptAt: number;
+}
+
+export interface DiscoveryDeps {
+  source: OrchestratorSource;
+  clients: OrchestratorClientPool;
+  signer: RequestSigner;
+  logger: Logger;
+  now?: () => number;
+  /** Jitter source in [0, 1); injectable so tests are deterministic. */
+  random?: () => number;
+}
+
+/** The price-quote calls made per orchestrator at once: a handful, so one orchestrator cannot hog the sweep. */
+const QUOTES_IN_FLIGHT_PER_ORCHESTRATOR = 4;
+
+export class Discovery {
+  private readonly tracked = new Map<string, Tracked>();
+  private current = NetworkSnapshot.empty();
+  private version = 0;
+  private readonly listeners = new Set<(snapshot: NetworkSnapshot) => void>();
+  private sweeping: Promise<NetworkSnapshot> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private readonly abort = new AbortController();
+  private readonly options: DiscoveryOptions;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly deps: DiscoveryDeps,
+    options: Partial<DiscoveryOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_DISCOVERY_OPTIONS, ...options };
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+    // Every in-flight call listens on this signal; a sweep has up to `concurrency` of them.
+    setMaxListeners(0, this.abort.signal);
+  }
+
+  /** The latest snapshot; never blocks. */
+  get snapshot(): NetworkSnapshot {
+    return this.current;
+  }
+
+  /** Called after every published snapshot. Returns the unsubscribe function. */
+  onSnapshot(listener: (snapshot: NetworkSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Starts the loop; the first sweep begins at once. Resolves when the first sweep is published. */
+  start(): Promise<NetworkSnapshot> {
+    this.stopped = false;
+    return this.runAndReschedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.abort.abort();
+    await this.sweeping?.catch(() => undefined);
+  }
+
+  /** One sweep now (joined if one is already running); resolves with the snapshot it published. */
+  refreshNow(): Promise<NetworkSnapshot> {
+    this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  private async runAndReschedule(): Promise<NetworkSnapshot> {
+    try {
+      return await this.refreshNow();
+    } finally {
+      if (!this.stopped) {
+        // ±10 % jitter so that many gateways (or restarts) do not poll in lockstep.
+        const delay = this.options.intervalMs * (0.9 + 0.2 * this.random());
+        this.timer = setTimeout(() => void this.runAndReschedule().catch(() => undefined), delay);
+      }
+    }
+  }
+
+  private async sweep(): Promise<NetworkSnapshot> {
+    const uris = await this.deps.source.uris();
+    this.syncTracked(uris);
+    const due = [...this.tracked.values()].filter((t) => t.nextAttemptAt <= this.now());
+    await forEachWithConcurrency(due, this.options.concurrency, (t) => this.refreshOne(t));
+    return this.publish();
+  }
+
+  private syncTracked(uris: readonly string[]): void {
+    const listed = new Set(uris);
+    for (const uri of this.tracked.keys()) if (!listed.has(uri)) this.tracked.delete(uri);
+    for (const uri of uris) {
+      if (!this.tracked.has(uri)) {
+        this.tracked.set(uri, { uri, offers: [], quotes: new Map(), consecutiveFailures: 0, reachable: false, nextAttemptAt: 0 });
+      }
+    }
+    this.deps.clients.retainOnly(listed);
+  }
+
+  private async refreshOne(t: Tracked): Promise<void> {
+    const started = performance.now();
+    let info: OrchestratorInfo;
+    try {
+      info = await this.deps.clients.getOrchestrator(t.uri, listingRequest(this.deps.signer), {
+        timeoutMs: this.options.callTimeoutMs,
+        signal: this.abort.signal,
+      });
+    } catch (err) {
+      this.recordFailure(t, (err as Error).message);
+      return;
+    }
+    const latencyMs = performance.now() - started;
+    const invalid = validateOrchestratorInfo(info);
+    if (invalid) {
+      this.recordFailure(t, `rejected its info: ${invalid}`);
+      return;
+    }
+    t.info = info;
+    t.latencyMs = latencyMs;
+    t.lastSeen = this.now();
+    t.reachable = true;
+    t.consecutiveFailures = 0;
+    t.lastError = undefined;
+    t.nextAttemptAt = 0;
+    t.blockedReason = this.blockedReason(info);
+    if (t.blockedReason === undefined) await this.refreshQuotes(t, info);
+    t.offers = buildOffers(t.uri, info, t.quotes);
+  }
+
+  /**
+   * Exact prices: the listing floors AI prices to whole wei per unit (so sub-wei prices read 0), so each AI
+   * (capability, model) is asked for a scoped quote, again only when its listed floor changes or the quote ages.
+   */
+  private async refreshQuotes(t: Tracked, info: OrchestratorInfo): Promise<void> {
+    const listed = listedPrices(info);
+    const models = advertisedModels(info);
+    const advertised = new Set(models.map((m) => quoteKey(m.capabilityId, m.modelId)));
+    for (const key of t.quotes.keys()) if (!advertised.has(key)) t.quotes.delete(key);
+    const stale = models.filter(({ capabilityId, modelId }) => {
+      const key = quoteKey(capabilityId, modelId);
+      const quote = t.quotes.get(key);
+      return !quote || quote.listedFloor !== listed.get(key) || this.now() - quote.quotedAt >= this.options.quoteTtlMs;
+    });
+    await forEachWithConcurrency(stale, QUOTES_IN_FLIGHT_PER_ORCHESTRATOR, async ({ capabilityId, modelId }) => {
+      const key = quoteKey(capabilityId, modelId);
+      try {
+        const reply = await this.deps.clients.getOrchestrator(
+          t.uri,
+          priceQuoteRequest(this.deps.signer, capabilityId, modelId, this.options.gatewayVersion),
+          { timeoutMs: this.options.callTimeoutMs, signal: this.abort.signal },
+        );
+        const price = reply.priceInfo ? priceFromPriceInfo(reply.priceInfo) : "no price_info in the quote";
+        if (typeof price === "string") throw new Error(price);
+        t.quotes.set(key, { price, listedFloor: listed.get(key), quotedAt: this.now() });
+      } catch (err) {
+        // A quote we cannot renew must not outlive a changed listing: fall back to the listing (or unknown).
+        const old = t.quotes.get(key);
+        if (old && old.listedFloor !== listed.get(key)) t.quotes.delete(key);
+        this.deps.logger.debug({ orchestrator: t.uri, capabilityId, modelId, err: (err as Error).message }, "price quote failed");
+      }
+    });
+  }
+
+  private blockedReason(info: OrchestratorInfo): string | undefined {
+    const { blocklist } = this.options;
+    if (blocklist.size === 0) return undefined;
+    for (const bytes of [info.address, info.ticketParams?.recipient]) {
+      if (bytes?.length === 20 && blocklist.has(hexlify(bytes).toLowerCase())) {
+        return `blocklisted (${getAddress(hexlify(bytes))})`;
+      }
+    }
+    return undefined;
+  }
+
+  private recordFailure(t: Tracked, message: string): void {
+    t.consecutiveFailures += 1;
+    t.reachable = false;
+    t.lastError = message;
+    t.lastErrorTime = this.now();
+    const backoff = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** (t.consecutiveFailures - 1));
+    t.nextAttemptAt = this.now() + backoff * (0.8 + 0.4 * this.random());
+    const log = t.consecutiveFailures === 1 ? this.deps.logger.warn : this.deps.logger.debug;
+    log.call(
+      this.deps.logger,
+      { orchestrator: t.uri, err: message, failures: t.consecutiveFailures, retryInMs: Math.round(t.nextAttemptAt - this.now()) },
+      "orchestrator left out of this refresh",
+    );
+  }
+
+  private publish(): NetworkSnapshot {
+    const now = this.now();
+    const states: OrchestratorState[] = [...this.tracked.values()].map((t) => ({
+      uri: t.uri,
+      info: t.info,
+      offers: t.offers,
+      usable:
+        t.info !== undefined &&
+        t.blockedReason === undefined &&
+        t.lastSeen !== undefined &&
+        now - t.lastSeen <= this.options.staleAfterMs,
+      observation: {
+        lastSeen: t.lastSeen,
+        latencyMs: t.latencyMs,
+        lastError: t.blockedReason ?? t.lastError,
+        lastErrorTime: t.lastErrorTime,
+        consecutiveFailures: t.consecutiveFailures,
+        reachable: t.reachable,
+      },
+    }));
+    this.version += 1;
+    this.current = new NetworkSnapshot(this.version, now, states);
+    for (const listener of this.listeners) {
+      try {
+        listener(this.current);
+      } catch (err) {
+        this.deps.logger.error({ err: (err as Error).message }, "snapshot listener failed");
+      }
+    }
+    return this.current;
+  }
+}

@@ -1,0 +1,94 @@
+// Builds a running gateway from its config: identity, orchestrator sources (or the simulated network),
+// discovery and the listeners. The CLI and the tests both start gateways through here.
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { startGatewayServers, type GatewayServers } from "./api/gateway-server.js";
+import type { GatewayConfig } from "./config.js";
+import { startDevnet, type Devnet } from "./devnet/network.js";
+import { Discovery } from "./discovery/discovery.js";
+import { StaticSource, WebhookSource, type OrchestratorSource } from "./discovery/sources.js";
+import { offchainIdentity, walletIdentity, type GatewayIdentity } from "./eth/identity.js";
+import { loadKeystoreWallet } from "./eth/keystore.js";
+import type { Logger } from "./log.js";
+import { OrchestratorClientPool } from "./orchestrator/orchestrator-client.js";
+
+export const GATEWAY_VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+
+export interface Gateway {
+  readonly config: GatewayConfig;
+  readonly identity: GatewayIdentity;
+  readonly discovery: Discovery;
+  readonly servers: GatewayServers;
+  readonly devnet?: Devnet;
+  close(): Promise<void>;
+}
+
+async function loadIdentity(config: GatewayConfig): Promise<GatewayIdentity> {
+  if (config.ethKeystorePath === undefined) return offchainIdentity();
+  if (config.ethPassword === undefined) throw new Error("-ethKeystorePath needs -ethPassword (the password or a file holding it)");
+  const wallet = await loadKeystoreWallet({
+    keystorePath: config.ethKeystorePath,
+    password: config.ethPassword,
+    account: config.ethAcctAddr,
+  });
+  return walletIdentity(wallet);
+}
+
+function sourceFor(config: GatewayConfig, devnet: Devnet | undefined, logger: Logger): OrchestratorSource {
+  if (devnet) return new StaticSource(devnet.uris);
+  if (config.orchWebhookUrl !== undefined) return new WebhookSource(config.orchWebhookUrl, { logger });
+  return new StaticSource(config.orchAddr);
+}
+
+export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+  const identity = await loadIdentity(config);
+  const tls =
+    config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
+      ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsKeyFile) }
+      : undefined;
+  const devnet = config.devnet ? await startDevnet() : undefined;
+  const clients = new OrchestratorClientPool();
+  const source = sourceFor(config, devnet, logger);
+  const discovery = new Discovery(
+    { source, clients, signer: identity, logger },
+    {
+      intervalMs: config.discoveryIntervalMs,
+      callTimeoutMs: config.discoveryTimeoutMs,
+      concurrency: config.discoveryConcurrency,
+      blocklist: config.orchBlocklist,
+      gatewayVersion: GATEWAY_VERSION,
+    },
+  );
+  let servers: GatewayServers;
+  try {
+    servers = await startGatewayServers({
+      discovery,
+      sources: [source.description],
+      version: GATEWAY_VERSION,
+      startedAt: Date.now(),
+      simulated: devnet !== undefined,
+      http: { ...config.httpAddr, tls },
+      cli: config.cliAddr,
+      logger,
+    });
+  } catch (err) {
+    await devnet?.close();
+    clients.close();
+    throw err;
+  }
+  // Listeners are up before the first sweep ends: the API answers from whatever snapshot exists.
+  void discovery.start().catch((err: unknown) => logger.error({ err: (err as Error).message }, "discovery sweep failed"));
+  return {
+    config,
+    identity,
+    discovery,
+    servers,
+    devnet,
+    async close() {
+      await servers.close(5_000);
+      await discovery.stop();
+      clients.close();
+      await devnet?.close();
+    },
+  };
+}

@@ -61,20 +61,22 @@ function plaintextServer(handler: RequestHandler, firstBytesTimeoutMs: number, c
     socket.setTimeout(firstBytesTimeoutMs, () => socket.destroy());
     const received: Buffer[] = [];
     let length = 0;
-    const onData = (chunk: Buffer): void => {
-      received.push(chunk);
-      length += chunk.length;
+    // Paused-mode reads: the bytes stay in the socket's buffer (unshifted back) for whichever server takes it.
+    const onReadable = (): void => {
+      let chunk: Buffer | null;
+      while ((chunk = socket.read() as Buffer | null) !== null) {
+        received.push(chunk);
+        length += chunk.length;
+      }
       if (length < HTTP2_PREFACE_START.length) return;
-      socket.off("data", onData);
-      socket.pause();
+      socket.off("readable", onReadable);
       socket.setTimeout(0);
       const head = Buffer.concat(received);
       socket.unshift(head);
       const target = head.subarray(0, 3).toString("latin1") === HTTP2_PREFACE_START ? h2c : h1;
       target.emit("connection", socket);
-      socket.resume();
     };
-    socket.on("data", onData);
+    socket.on("readable", onReadable);
     socket.on("error", () => socket.destroy());
   });
 }

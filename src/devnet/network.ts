@@ -200,6 +200,10 @@ export interface Devnet {
 
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
   const specs = options.specs ?? DEFAULT_DEVNET_SPECS;
+  const names = specs.map((spec) => spec.name);
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  // The name seeds the node account: two specs with one name would share an address.
+  if (repeated !== undefined) throw new Error(`devnet: orchestrator name "${repeated}" is used twice`);
   const started = await Promise.allSettled(
     specs.map((spec, index) => {
       const orchestratorOptions: SimulatedOrchestratorOptions = {

@@ -26,7 +26,7 @@ import {
   type OrchestratorIdentity,
   type TicketParamsProvider,
 } from "./orchestrator-info.js";
-import { modelOffers, simulatedOrchestratorWallet, type SimulatedOrchestratorSpec } from "./spec.js";
+import { simulatedOrchestratorWallet, validateSpec, type SimulatedOrchestratorSpec } from "./spec.js";
 import { StatusError, UnaryResponder } from "./unary-responder.js";
 
 export { startGarbageServer, type GarbageServer } from "./garbage-server.js";
@@ -71,7 +71,7 @@ export async function startSimulatedOrchestrator(
   spec: SimulatedOrchestratorSpec,
   options: SimulatedOrchestratorOptions = {},
 ): Promise<SimulatedOrchestrator> {
-  modelOffers(spec); // refuse an unknown pipeline before opening a port
+  validateSpec(spec); // fail before opening a port, not on every call
   const useTls = options.tls ?? true;
   const wallet = simulatedOrchestratorWallet(spec.name);
   const server = new grpc.Server();

@@ -64,6 +64,38 @@ export function simulatedOrchestratorWallet(name: string): Wallet {
   return new Wallet(keccak256(toUtf8Bytes(name)));
 }
 
+/** Throws an error naming the first thing wrong with a spec, so a bad one fails at start and not on every call. */
+export function validateSpec(spec: SimulatedOrchestratorSpec): void {
+  const where = `simulated orchestrator "${spec.name}"`;
+  if (spec.name.trim() === "") throw new Error("simulated orchestrator: name must not be empty");
+  checkPrice(`${where} transcoding price`, spec.transcodingPrice);
+  const seen = new Set<string>();
+  for (const { pipeline, model } of modelOffers(spec)) {
+    const what = `${where} ${pipeline} ${model.modelId}`;
+    if (seen.has(`${pipeline}\n${model.modelId}`)) throw new Error(`${what}: listed twice`);
+    seen.add(`${pipeline}\n${model.modelId}`);
+    checkPrice(`${what} price`, model.price);
+    checkCount(`${what} capacity`, model.capacity);
+    checkCount(`${what} capacityInUse`, model.capacityInUse ?? 0);
+  }
+  const byocNames = new Set<string>();
+  for (const byoc of spec.byoc) {
+    if (byoc.name === "" || byocNames.has(byoc.name)) throw new Error(`${where}: BYOC name "${byoc.name}" empty or repeated`);
+    byocNames.add(byoc.name);
+    checkPrice(`${where} BYOC ${byoc.name} price`, byoc.pricePerSecond);
+    checkCount(`${where} BYOC ${byoc.name} capacity`, byoc.capacity);
+  }
+}
+
+function checkPrice(what: string, price: WeiPerUnit): void {
+  if (price.den <= 0n || price.num < 0n) throw new Error(`${what} must be a non-negative ratio, got ${price.num}/${price.den}`);
+}
+
+/** Capacities travel as uint32. */
+function checkCount(what: string, count: number): void {
+  if (!Number.isInteger(count) || count < 0 || count > 0xffff_ffff) throw new Error(`${what} must be a uint32, got ${count}`);
+}
+
 /** Every (pipeline, model) the spec serves. Throws on a pipeline name go-livepeer does not know. */
 export function modelOffers(spec: SimulatedOrchestratorSpec): SimulatedModelOffer[] {
   const offers: SimulatedModelOffer[] = [];

@@ -10,6 +10,9 @@ const DEFAULT_ORCHESTRATOR_PORT = "8935";
 export function normalizeOrchestratorUri(entry: string): string {
   const raw = entry.trim();
   if (raw === "") throw new Error("empty orchestrator address");
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) && !/^https?:\/\//.test(raw)) {
+    throw new Error(`orchestrator address ${JSON.stringify(entry)} must use https:// or http://`);
+  }
   let withScheme = raw.startsWith("http://") || raw.startsWith("https://") ? raw : `https://${raw}`;
   if (/^https?:\/\/:/.test(withScheme)) withScheme = withScheme.replace("://:", "://127.0.0.1:");
   let url: URL;

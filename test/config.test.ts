@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { parseListenAddress } from "../src/api/listen.js";
+import { helpText, parseConfig } from "../src/config.js";
+import { normalizeOrchestratorUri, parseOrchAddrList } from "../src/discovery/orch-addr.js";
+import { parseDuration } from "../src/util/duration.js";
+
+describe("-orchAddr", () => {
+  it.each([
+    ["orch.example.com", "https://orch.example.com:8935"],
+    ["orch.example.com:8936", "https://orch.example.com:8936"],
+    ["https://orch.example.com:443", "https://orch.example.com:443"],
+    ["http://10.0.0.1:8935", "http://10.0.0.1:8935"],
+    [":9000", "https://127.0.0.1:9000"],
+    ["  1.2.3.4:8935 ", "https://1.2.3.4:8935"],
+    ["https://orch.example.com:8935/", "https://orch.example.com:8935"],
+  ])("normalises %j like go-livepeer", (entry, uri) => {
+    expect(normalizeOrchestratorUri(entry)).toBe(uri);
+  });
+
+  it.each([
+    ["ftp://x:1", /must use https:\/\/ or http:\/\//],
+    ["https://orch:99999", /not a valid host:port/],
+    ["https://orch:8935/path", /without a path/],
+    ["https://user:pw@orch:8935", /credentials/],
+  ])("rejects %j with a message naming it", (entry, message) => {
+    expect(() => parseOrchAddrList(`good.example:8935,${entry}`)).toThrow(message);
+    expect(() => parseOrchAddrList(`good.example:8935,${entry}`)).toThrow(/^-orchAddr: /);
+  });
+
+  it("drops duplicates and empty entries", () => {
+    expect(parseOrchAddrList("a:1, ,https://a:1,b")).toEqual(["https://a:1", "https://b:8935"]);
+  });
+});
+
+describe("flags", () => {
+  it("defaults to the simulated network when no orchestrators are configured", () => {
+    const config = parseConfig([]);
+    expect(config.devnet).toBe(true);
+    expect(config.httpAddr).toEqual({ host: "127.0.0.1", port: 9935 });
+    expect(config.cliAddr).toEqual({ host: "127.0.0.1", port: 5935 });
+    expect(config.network).toBe("offchain");
+  });
+
+  it("reads go-livepeer style flags in every spelling", () => {
+    const config = parseConfig(["-orchAddr", "a:1", "--discoveryTimeout=750ms", "-orchBlocklist=0xAbCdEf0123456789aBcDeF0123456789AbCdEf01", "-cliAddr", "off"]);
+    expect(config.devnet).toBe(false);
+    expect(config.orchAddr).toEqual(["https://a:1"]);
+    expect(config.discoveryTimeoutMs).toBe(750);
+    expect([...config.orchBlocklist]).toEqual(["0xabcdef0123456789abcdef0123456789abcdef01"]);
+    expect(config.cliAddr).toBeUndefined();
+  });
+
+  it.each([
+    [["-orchAdr", "a:1"], /unknown flag -orchAdr; did you mean -orchAddr\?/],
+    [["-orchAddr"], /flag -orchAddr needs a value/],
+    [["-discoveryTimeout", "soon"], /-discoveryTimeout "soon" is not a duration/],
+    [["-discoveryConcurrency", "0"], /-discoveryConcurrency "0" must be a positive whole number/],
+    [["-orchBlocklist", "0x123"], /-orchBlocklist entry "0x123" is not an Ethereum address/],
+    [["-httpAddr", "localhost"], /-httpAddr "localhost" is not host:port/],
+    [["-network", "arbitrum-one-mainnet"], /-network "arbitrum-one-mainnet" is not supported yet/],
+    [["-orchWebhookUrl", "not a url"], /-orchWebhookUrl "not a url" is not a URL/],
+    [["-tlsCertFile", "c.pem"], /-tlsCertFile and -tlsKeyFile go together/],
+    [["-devnet", "-orchAddr", "a:1"], /-devnet runs the simulated network instead/],
+    [["-logLevel", "loud"], /-logLevel "loud" must be one of/],
+    [["stray"], /unexpected argument "stray"/],
+  ])("rejects %j naming the bad value", (argv, message) => {
+    expect(() => parseConfig(argv)).toThrow(message);
+  });
+
+  it("never echoes a password back in errors", () => {
+    expect(() => parseConfig(["-ethPassword", "hunter2", "-bogus"])).toThrow(/unknown flag -bogus/);
+    try {
+      parseConfig(["-ethPassword", "hunter2", "-bogus"]);
+    } catch (err) {
+      expect(String(err)).not.toContain("hunter2");
+    }
+  });
+
+  it("lists every flag with its default in the help", () => {
+    const help = helpText();
+    for (const flag of ["-orchAddr", "-orchWebhookUrl", "-orchBlocklist", "-httpAddr", "-cliAddr", "-discoveryTimeout", "-ethKeystorePath"]) {
+      expect(help).toContain(flag);
+    }
+    expect(help).toContain("(default: 127.0.0.1:9935)");
+  });
+});
+
+describe("small parsers", () => {
+  it("parses Go durations", () => {
+    expect(parseDuration("500ms", "-x")).toBe(500);
+    expect(parseDuration("1m30s", "-x")).toBe(90_000);
+    expect(parseDuration("2h", "-x")).toBe(7_200_000);
+    expect(() => parseDuration("5", "-x")).toThrow(/-x "5" is not a duration/);
+  });
+  it("parses listen addresses, keeping a bare port on loopback", () => {
+    expect(parseListenAddress(":8080", "-httpAddr")).toEqual({ host: "127.0.0.1", port: 8080 });
+    expect(parseListenAddress("0.0.0.0:9935", "-httpAddr")).toEqual({ host: "0.0.0.0", port: 9935 });
+    expect(parseListenAddress("[::1]:9935", "-httpAddr")).toEqual({ host: "::1", port: 9935 });
+    expect(() => parseListenAddress("1.2.3.4:70000", "-httpAddr")).toThrow(/not host:port/);
+  });
+});

@@ -35,7 +35,7 @@ async function loadIdentity(config: GatewayConfig): Promise<GatewayIdentity> {
 }
 
 function sourceFor(config: GatewayConfig, devnet: Devnet | undefined, logger: Logger): OrchestratorSource {
-  if (devnet) return new StaticSource(devnet.uris);
+  if (devnet) return new StaticSource(devnet.uris, "simulated network");
   if (config.orchWebhookUrl !== undefined) return new WebhookSource(config.orchWebhookUrl, { logger });
   return new StaticSource(config.orchAddr);
 }

@@ -11,8 +11,11 @@ export interface OrchestratorSource {
 
 export class StaticSource implements OrchestratorSource {
   readonly description: string;
-  constructor(private readonly list: readonly string[]) {
-    this.description = `orchAddr (${list.length} orchestrators)`;
+  constructor(
+    private readonly list: readonly string[],
+    label = "orchAddr",
+  ) {
+    this.description = `${label} (${list.length} orchestrators)`;
   }
   async uris(): Promise<readonly string[]> {
     return this.list;

@@ -43,7 +43,7 @@ async function gatewayWith(argv: string[]) {
 
 describe("signed OrchestratorRequests", () => {
   it("are accepted by an orchestrator that verifies them, from a keystore on disk", async () => {
-    const wallet = Wallet.createRandom();
+    const wallet = new Wallet(Wallet.createRandom().privateKey);
     const dir = await mkdtemp(join(tmpdir(), "keystore-"));
     await writeFile(join(dir, "key.json"), await encryptKeystoreJson(wallet, "correct horse", { scrypt: { N: 2 ** 10 } }));
     const passwordFile = join(await mkdtemp(join(tmpdir(), "password-")), "password.txt");
@@ -61,7 +61,7 @@ describe("signed OrchestratorRequests", () => {
   });
 
   it("fail start-up with a clear error for a wrong password, without echoing it", async () => {
-    const wallet = Wallet.createRandom();
+    const wallet = new Wallet(Wallet.createRandom().privateKey);
     const dir = await mkdtemp(join(tmpdir(), "keystore-"));
     await writeFile(join(dir, "key.json"), await encryptKeystoreJson(wallet, "right", { scrypt: { N: 2 ** 10 } }));
     const failure = await gatewayWith(["-ethKeystorePath", dir, "-ethPassword", "wrong-password-xyz"]).catch((e: unknown) => e as Error);

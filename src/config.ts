@@ -1,6 +1,8 @@
 // The gateway's settings, from go-livepeer-style flags ("-orchAddr x", "-orchAddr=x"; "--" also accepted).
 // Flags keep go-livepeer's names and meanings where one exists, so a go-livepeer command line carries over.
+import { readFileSync, existsSync } from "node:fs";
 import { parseListenAddress } from "./api/listen.js";
+import { parseVersion } from "./routing/version.js";
 import { parseOrchAddrList } from "./discovery/orch-addr.js";
 import { parseDuration } from "./util/duration.js";
 import { similarNames } from "./util/similar-names.js";
@@ -23,6 +25,18 @@ export interface GatewayConfig {
   ethAcctAddr?: string;
   /** Run the built-in simulated network: forced by -devnet, implied when no orchestrator source is configured. */
   devnet: boolean;
+  /** Raw routing flags; the routing modules parse and check them (see routingSettings in gateway.ts). */
+  maxPricePerUnit: string;
+  pixelsPerUnit: string;
+  maxPricePerCapability?: string;
+  ethUsdRate?: string;
+  retryProfiles?: string;
+  aiProcessingRetryTimeout: string;
+  orchMinLivepeerVersion?: readonly number[];
+  /** Orchestrator URI → region. */
+  orchRegions: Map<string, string>;
+  selectionSeed?: number;
+  rankingWeights: { latency: number; price: number; reliability: number };
   logLevel: string;
   help: boolean;
 }
@@ -49,6 +63,16 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "discoveryTimeout", default: "3s", help: "Deadline of one GetOrchestrator call, connection included." },
   { name: "discoveryInterval", default: "30s", help: "Time between orchestrator refreshes." },
   { name: "discoveryConcurrency", default: "64", help: "GetOrchestrator calls in flight at once during a refresh." },
+  { name: "maxPricePerUnit", default: "0", help: "Highest price accepted, per -pixelsPerUnit units: wei, or with a currency (0.5USD, 0.00001ETH). 0 = any. Applies off-chain too." },
+  { name: "pixelsPerUnit", default: "1", help: "Units the -maxPricePerUnit price covers (a positive integer)." },
+  { name: "maxPricePerCapability", default: "", help: "go-livepeer's per-capability ceilings JSON {\"capabilities_prices\":[...]} (inline or a file path); BYOC names allowed as pipeline." },
+  { name: "ethUsdRate", default: "", help: "USD per ETH for prices in USD (e.g. 3000.50); until a price feed is configured." },
+  { name: "retryProfiles", default: "", help: "Per-capability retry profiles JSON {\"profiles\":{...},\"capabilities\":{...}} (inline or a file path)." },
+  { name: "aiProcessingRetryTimeout", default: "2s", help: "Window for new attempts of capabilities without a retry profile." },
+  { name: "orchMinLivepeerVersion", default: "", help: "Leave out orchestrators older than this go-livepeer version (e.g. 0.8.5)." },
+  { name: "orchRegions", default: "", help: "Orchestrator regions JSON {\"host:port\": \"us-east\", ...} (inline or a file path), for Route's region preference." },
+  { name: "selectionSeed", default: "", help: "Seed for the random spread among near-equal orchestrators (repeatable choices for tests)." },
+  { name: "rankingWeights", default: "latency=0.5,price=0.3,reliability=0.2", help: "How much observed latency, price and reliability weigh in ranking." },
   { name: "ethKeystorePath", default: "", help: "Keystore directory or key file (geth V3 JSON) holding the gateway's key." },
   { name: "ethPassword", default: "", help: "Keystore password, or the path of a file holding it.", secret: true },
   { name: "ethAcctAddr", default: "", help: "Account to use from the keystore directory (default: the first)." },
@@ -126,6 +150,45 @@ function parseWebhookUrl(value: string): string {
   return value;
 }
 
+function parseRegions(value: string): Map<string, string> {
+  const regions = new Map<string, string>();
+  if (value.trim() === "") return regions;
+  const text = value.trim().startsWith("{") ? value : existsSync(value) ? readFileSync(value, "utf8") : value;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`-orchRegions is neither a JSON object nor a readable file: ${JSON.stringify(value.slice(0, 80))}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("-orchRegions must be a JSON object of orchestrator -> region");
+  for (const [address, region] of Object.entries(parsed)) {
+    if (typeof region !== "string" || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) {
+      throw new Error(`-orchRegions: region of ${JSON.stringify(address)} must be a lower-case name such as "us-east", got ${JSON.stringify(region)}`);
+    }
+    let uri: string;
+    try {
+      uri = parseOrchAddrList(address)[0] ?? "";
+    } catch (err) {
+      throw new Error(`-orchRegions: ${(err as Error).message.replace(/^-orchAddr: /, "")}`);
+    }
+    regions.set(uri, region);
+  }
+  return regions;
+}
+
+function parseWeights(value: string): GatewayConfig["rankingWeights"] {
+  const weights = { latency: 0, price: 0, reliability: 0 };
+  for (const part of value.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+    const [name, number] = part.split("=");
+    if (name === undefined || !(name in weights) || number === undefined || !/^\d+(\.\d+)?$/.test(number)) {
+      throw new Error(`-rankingWeights entry ${JSON.stringify(part)} must be latency=, price= or reliability= a non-negative number`);
+    }
+    weights[name as keyof typeof weights] = Number(number);
+  }
+  if (weights.latency + weights.price + weights.reliability <= 0) throw new Error("-rankingWeights must give at least one weight above 0");
+  return weights;
+}
+
 export function parseConfig(argv: readonly string[]): GatewayConfig {
   const raw = readFlags(argv);
   const get = (name: string): string => raw.get(name) ?? FLAGS.find((f) => f.name === name)?.default ?? "";
@@ -165,7 +228,30 @@ export function parseConfig(argv: readonly string[]): GatewayConfig {
     ethPassword: optional("ethPassword"),
     ethAcctAddr: optional("ethAcctAddr"),
     devnet: devnetFlag || (orchAddr.length === 0 && orchWebhookUrl === undefined),
+    maxPricePerUnit: get("maxPricePerUnit"),
+    pixelsPerUnit: get("pixelsPerUnit"),
+    maxPricePerCapability: optional("maxPricePerCapability"),
+    ethUsdRate: optional("ethUsdRate"),
+    retryProfiles: optional("retryProfiles"),
+    aiProcessingRetryTimeout: get("aiProcessingRetryTimeout"),
+    orchMinLivepeerVersion: minVersion(optional("orchMinLivepeerVersion")),
+    orchRegions: parseRegions(get("orchRegions")),
+    selectionSeed: seed(optional("selectionSeed")),
+    rankingWeights: parseWeights(get("rankingWeights")),
     logLevel,
     help: parseBoolean(get("help"), "help"),
   };
+}
+
+function minVersion(value: string | undefined): readonly number[] | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseVersion(value);
+  if (parsed === undefined) throw new Error(`-orchMinLivepeerVersion ${JSON.stringify(value)} is not a version such as 0.8.5`);
+  return parsed;
+}
+
+function seed(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(value) || Number(value) > 0xffffffff) throw new Error(`-selectionSeed ${JSON.stringify(value)} must be a whole number below 2^32`);
+  return Number(value);
 }

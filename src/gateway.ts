@@ -11,6 +11,13 @@ import { offchainIdentity, walletIdentity, type GatewayIdentity } from "./eth/id
 import { loadKeystoreWallet } from "./eth/keystore.js";
 import type { Logger } from "./log.js";
 import { OrchestratorClientPool } from "./orchestrator/orchestrator-client.js";
+import { fixedEthUsdRate, type EthUsdRate } from "./network/currency.js";
+import { HealthTracker } from "./routing/health.js";
+import { currenciesNeedingRate, parsePriceCeilingConfig, PriceCeilings } from "./routing/price-ceilings.js";
+import { RetryProfiles } from "./routing/retry-profiles.js";
+import { Router } from "./routing/router.js";
+import { DEFAULT_RANKING_WEIGHTS } from "./routing/selector.js";
+import { seededRandom } from "./util/random.js";
 
 export const GATEWAY_VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 
@@ -18,6 +25,7 @@ export interface Gateway {
   readonly config: GatewayConfig;
   readonly identity: GatewayIdentity;
   readonly discovery: Discovery;
+  readonly router: Router;
   readonly servers: GatewayServers;
   readonly devnet?: Devnet;
   close(): Promise<void>;
@@ -40,7 +48,24 @@ function sourceFor(config: GatewayConfig, devnet: Devnet | undefined, logger: Lo
   return new StaticSource(config.orchAddr);
 }
 
+/** Ceilings, profiles and the rate, checked before anything starts: a bad value stops start-up naming it. */
+function routingSettings(config: GatewayConfig, logger: Logger) {
+  const rate: EthUsdRate | undefined = config.ethUsdRate === undefined ? undefined : fixedEthUsdRate(config.ethUsdRate);
+  const ceilingConfig = parsePriceCeilingConfig({
+    maxPricePerUnit: config.maxPricePerUnit,
+    pixelsPerUnit: config.pixelsPerUnit,
+    maxPricePerCapability: config.maxPricePerCapability,
+  });
+  for (const warning of ceilingConfig.warnings) logger.warn({ setting: "-maxPricePerCapability" }, warning);
+  const missing = currenciesNeedingRate(ceilingConfig).filter((currency) => currency !== rate?.currency);
+  if (missing.length > 0) throw new Error(`price ceilings in ${missing.join(", ")} need an exchange rate: set -ethUsdRate`);
+  const ceilings = PriceCeilings.resolve(ceilingConfig, rate);
+  const profiles = RetryProfiles.fromSettings({ config: config.retryProfiles, aiProcessingRetryTimeout: config.aiProcessingRetryTimeout });
+  return { rate, ceilings, profiles };
+}
+
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+  const { rate, ceilings, profiles } = routingSettings(config, logger);
   const identity = await loadIdentity(config);
   const tls =
     config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
@@ -59,10 +84,29 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       gatewayVersion: GATEWAY_VERSION,
     },
   );
+  // Health keys are per (orchestrator, capability, model); the ejection budget counts who serves each pair now.
+  const health = new HealthTracker({}, Date.now, (capability, modelId) =>
+    new Set(discovery.snapshot.offers(capability, modelId || undefined).map((offer) => offer.orchestratorUri)).size,
+  );
+  // An orchestrator dropped from the sources takes its health history (and ejection budget share) with it.
+  let listed = new Set<string>();
+  discovery.onSnapshot((snapshot) => {
+    const now = new Set(snapshot.orchestrators.map((state) => state.uri));
+    for (const uri of listed) if (!now.has(uri)) health.forget(uri);
+    listed = now;
+  });
+  const router = new Router(discovery, health, ceilings, profiles, {
+    weights: { ...DEFAULT_RANKING_WEIGHTS, ...config.rankingWeights },
+    regions: config.orchRegions,
+    minVersion: config.orchMinLivepeerVersion,
+    random: config.selectionSeed === undefined ? Math.random : seededRandom(config.selectionSeed),
+    rate,
+  });
   let servers: GatewayServers;
   try {
     servers = await startGatewayServers({
       discovery,
+      service: { discovery, router, regions: config.orchRegions, rate },
       sources: [source.description],
       version: GATEWAY_VERSION,
       startedAt: Date.now(),
@@ -82,6 +126,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     config,
     identity,
     discovery,
+    router,
     servers,
     devnet,
     async close() {

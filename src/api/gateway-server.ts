@@ -2,11 +2,12 @@
 // the HTTP routes go-livepeer tooling polls).
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../log.js";
-import { registerGatewayService } from "./gateway-service.js";
+import { registerGatewayService, type GatewayServiceDeps } from "./gateway-service.js";
 import { handleHttpRoute, notFound, type HttpRouteContext } from "./http-routes.js";
 import { listen, type RunningServer, type RequestHandler } from "./listen.js";
 
 export interface GatewayServerOptions extends HttpRouteContext {
+  service: GatewayServiceDeps;
   http: { host: string; port: number; tls?: { key: string | Buffer; cert: string | Buffer } };
   cli?: { host: string; port: number };
   logger: Logger;
@@ -20,7 +21,7 @@ export interface GatewayServers {
 
 export function gatewayHandler(options: GatewayServerOptions): RequestHandler {
   return connectNodeAdapter({
-    routes: (router) => registerGatewayService(router, options.discovery),
+    routes: (router) => registerGatewayService(router, options.service),
     fallback: (req, res) => {
       if (!handleHttpRoute(options, req, res)) notFound(req, res);
     },

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file livepeer/gateway/v1/gateway.proto.
  */
 export const file_livepeer_gateway_v1_gateway: GenFile = /*@__PURE__*/
-  fileDesc("CiFsaXZlcGVlci9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SE2xpdmVwZWVyLmdhdGV3YXkudjEiUAodR2V0TmV0d29ya0NhcGFiaWxpdGllc1JlcXVlc3QSEgoKY2FwYWJpbGl0eRgBIAEoCRIbChNpbmNsdWRlX3VucmVhY2hhYmxlGAIgASgIIs4CCh5HZXROZXR3b3JrQ2FwYWJpbGl0aWVzUmVzcG9uc2USPQoNb3JjaGVzdHJhdG9ycxgBIAMoCzImLmxpdmVwZWVyLmdhdGV3YXkudjEuT3JjaGVzdHJhdG9yRW50cnkSZgoSY2FwYWJpbGl0aWVzX25hbWVzGAIgAygLMkoubGl2ZXBlZXIuZ2F0ZXdheS52MS5HZXROZXR3b3JrQ2FwYWJpbGl0aWVzUmVzcG9uc2UuQ2FwYWJpbGl0aWVzTmFtZXNFbnRyeRIxCg1zbmFwc2hvdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzbmFwc2hvdF92ZXJzaW9uGAQgASgEGjgKFkNhcGFiaWxpdGllc05hbWVzRW50cnkSCwoDa2V5GAEgASgFEg0KBXZhbHVlGAIgASgJOgI4ASLjAgoRT3JjaGVzdHJhdG9yRW50cnkSCwoDdXJpGAEgASgJEhAKCG9yY2hfdXJpGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSFQoNbG9jYWxfYWRkcmVzcxgEIAEoCRInCgxjYXBhYmlsaXRpZXMYBSABKAsyES5uZXQuQ2FwYWJpbGl0aWVzEiIKCnByaWNlX2luZm8YBiABKAsyDi5uZXQuUHJpY2VJbmZvEisKE2NhcGFiaWxpdGllc19wcmljZXMYByADKAsyDi5uZXQuUHJpY2VJbmZvEioKCGhhcmR3YXJlGAggAygLMhgubmV0LkhhcmR3YXJlSW5mb3JtYXRpb24SKgoGb2ZmZXJzGAkgAygLMhoubGl2ZXBlZXIuZ2F0ZXdheS52MS5PZmZlchI1CgtvYnNlcnZhdGlvbhgKIAEoCzIgLmxpdmVwZWVyLmdhdGV3YXkudjEuT2JzZXJ2YXRpb24i+wEKBU9mZmVyEhIKCmNhcGFiaWxpdHkYASABKAkSFQoNY2FwYWJpbGl0eV9pZBgCIAEoDRIQCghtb2RlbF9pZBgDIAEoCRIMCgR3YXJtGAQgASgIEhAKCGNhcGFjaXR5GAUgASgNEhcKD2NhcGFjaXR5X2luX3VzZRgGIAEoDRIWCg5ydW5uZXJfdmVyc2lvbhgHIAEoCRIsCgVwcmljZRgIIAEoCzIdLmxpdmVwZWVyLmdhdGV3YXkudjEuV2VpUHJpY2USNgoMcHJpY2Vfc291cmNlGAkgASgOMiAubGl2ZXBlZXIuZ2F0ZXdheS52MS5QcmljZVNvdXJjZSIyCghXZWlQcmljZRIRCgludW1lcmF0b3IYASABKAkSEwoLZGVub21pbmF0b3IYAiABKAki7AEKC09ic2VydmF0aW9uEi0KCWxhc3Rfc2VlbhgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNAoRZGlzY292ZXJ5X2xhdGVuY3kYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKbGFzdF9lcnJvchgDIAEoCRIzCg9sYXN0X2Vycm9yX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhwKFGNvbnNlY3V0aXZlX2ZhaWx1cmVzGAUgASgNEhEKCXJlYWNoYWJsZRgGIAEoCCp2CgtQcmljZVNvdXJjZRIcChhQUklDRV9TT1VSQ0VfVU5TUEVDSUZJRUQQABIWChJQUklDRV9TT1VSQ0VfRVhBQ1QQARIXChNQUklDRV9TT1VSQ0VfTElTVEVEEAISGAoUUFJJQ0VfU09VUkNFX1VOS05PV04QAzKZAQoOR2F0ZXdheVNlcnZpY2UShgEKFkdldE5ldHdvcmtDYXBhYmlsaXRpZXMSMi5saXZlcGVlci5nYXRld2F5LnYxLkdldE5ldHdvcmtDYXBhYmlsaXRpZXNSZXF1ZXN0GjMubGl2ZXBlZXIuZ2F0ZXdheS52MS5HZXROZXR3b3JrQ2FwYWJpbGl0aWVzUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_net_lp_rpc]);
+  fileDesc("CiFsaXZlcGVlci9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SE2xpdmVwZWVyLmdhdGV3YXkudjEiUAodR2V0TmV0d29ya0NhcGFiaWxpdGllc1JlcXVlc3QSEgoKY2FwYWJpbGl0eRgBIAEoCRIbChNpbmNsdWRlX3VucmVhY2hhYmxlGAIgASgIIs4CCh5HZXROZXR3b3JrQ2FwYWJpbGl0aWVzUmVzcG9uc2USPQoNb3JjaGVzdHJhdG9ycxgBIAMoCzImLmxpdmVwZWVyLmdhdGV3YXkudjEuT3JjaGVzdHJhdG9yRW50cnkSZgoSY2FwYWJpbGl0aWVzX25hbWVzGAIgAygLMkoubGl2ZXBlZXIuZ2F0ZXdheS52MS5HZXROZXR3b3JrQ2FwYWJpbGl0aWVzUmVzcG9uc2UuQ2FwYWJpbGl0aWVzTmFtZXNFbnRyeRIxCg1zbmFwc2hvdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzbmFwc2hvdF92ZXJzaW9uGAQgASgEGjgKFkNhcGFiaWxpdGllc05hbWVzRW50cnkSCwoDa2V5GAEgASgFEg0KBXZhbHVlGAIgASgJOgI4ASLjAgoRT3JjaGVzdHJhdG9yRW50cnkSCwoDdXJpGAEgASgJEhAKCG9yY2hfdXJpGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSFQoNbG9jYWxfYWRkcmVzcxgEIAEoCRInCgxjYXBhYmlsaXRpZXMYBSABKAsyES5uZXQuQ2FwYWJpbGl0aWVzEiIKCnByaWNlX2luZm8YBiABKAsyDi5uZXQuUHJpY2VJbmZvEisKE2NhcGFiaWxpdGllc19wcmljZXMYByADKAsyDi5uZXQuUHJpY2VJbmZvEioKCGhhcmR3YXJlGAggAygLMhgubmV0LkhhcmR3YXJlSW5mb3JtYXRpb24SKgoGb2ZmZXJzGAkgAygLMhoubGl2ZXBlZXIuZ2F0ZXdheS52MS5PZmZlchI1CgtvYnNlcnZhdGlvbhgKIAEoCzIgLmxpdmVwZWVyLmdhdGV3YXkudjEuT2JzZXJ2YXRpb24i+wEKBU9mZmVyEhIKCmNhcGFiaWxpdHkYASABKAkSFQoNY2FwYWJpbGl0eV9pZBgCIAEoDRIQCghtb2RlbF9pZBgDIAEoCRIMCgR3YXJtGAQgASgIEhAKCGNhcGFjaXR5GAUgASgNEhcKD2NhcGFjaXR5X2luX3VzZRgGIAEoDRIWCg5ydW5uZXJfdmVyc2lvbhgHIAEoCRIsCgVwcmljZRgIIAEoCzIdLmxpdmVwZWVyLmdhdGV3YXkudjEuV2VpUHJpY2USNgoMcHJpY2Vfc291cmNlGAkgASgOMiAubGl2ZXBlZXIuZ2F0ZXdheS52MS5QcmljZVNvdXJjZSIyCghXZWlQcmljZRIRCgludW1lcmF0b3IYASABKAkSEwoLZGVub21pbmF0b3IYAiABKAki7AEKC09ic2VydmF0aW9uEi0KCWxhc3Rfc2VlbhgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNAoRZGlzY292ZXJ5X2xhdGVuY3kYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKbGFzdF9lcnJvchgDIAEoCRIzCg9sYXN0X2Vycm9yX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhwKFGNvbnNlY3V0aXZlX2ZhaWx1cmVzGAUgASgNEhEKCXJlYWNoYWJsZRgGIAEoCCK9AQoMUm91dGVSZXF1ZXN0EhIKCmNhcGFiaWxpdHkYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSGgoSbWF4X3ByaWNlX3Blcl91bml0GAMgASgJEg4KBnJlZ2lvbhgEIAEoCRINCgVjb3VudBgFIAEoBRIdChVleGNsdWRlX29yY2hlc3RyYXRvcnMYBiADKAkSLQoEd2FybRgHIAEoDjIfLmxpdmVwZWVyLmdhdGV3YXkudjEuV2FybVBvbGljeSLoAQoNUm91dGVSZXNwb25zZRIQCghyb3V0ZV9pZBgBIAEoCRIyCgpjYW5kaWRhdGVzGAIgAygLMh4ubGl2ZXBlZXIuZ2F0ZXdheS52MS5DYW5kaWRhdGUSLgoHY2VpbGluZxgDIAEoCzIdLmxpdmVwZWVyLmdhdGV3YXkudjEuV2VpUHJpY2USFgoOY2VpbGluZ19zb3VyY2UYBCABKAkSOAoNcmV0cnlfcHJvZmlsZRgFIAEoCzIhLmxpdmVwZWVyLmdhdGV3YXkudjEuUmV0cnlQcm9maWxlEg8KB3N1bW1hcnkYBiABKAkitQMKCUNhbmRpZGF0ZRIQCghvcmNoX3VyaRgBIAEoCRIYChBvcmNoZXN0cmF0b3JfdXJpGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSEAoIbW9kZWxfaWQYBCABKAkSLAoFcHJpY2UYBSABKAsyHS5saXZlcGVlci5nYXRld2F5LnYxLldlaVByaWNlEjYKDHByaWNlX3NvdXJjZRgGIAEoDjIgLmxpdmVwZWVyLmdhdGV3YXkudjEuUHJpY2VTb3VyY2USEQoJcHJpY2VfdXNkGAcgASgJEgwKBHdhcm0YCCABKAgSMwoQb2JzZXJ2ZWRfbGF0ZW5jeRgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI6Cg5sYXRlbmN5X3NvdXJjZRgKIAEoDjIiLmxpdmVwZWVyLmdhdGV3YXkudjEuTGF0ZW5jeVNvdXJjZRIyCgZoZWFsdGgYCyABKAsyIi5saXZlcGVlci5nYXRld2F5LnYxLkhlYWx0aFN1bW1hcnkSDgoGcmVnaW9uGAwgASgJEg0KBXNjb3JlGA0gASgBEg4KBnJlYXNvbhgOIAEoCSKgAwoNSGVhbHRoU3VtbWFyeRIUCgxzdWNjZXNzX3JhdGUYASABKAESLwoMZXdtYV9sYXRlbmN5GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjEKDmxhdGVuY3lfc3RkZGV2GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhwKFGNvbnNlY3V0aXZlX2ZhaWx1cmVzGAQgASgNEg8KB2VqZWN0ZWQYBSABKAgSMQoNZWplY3RlZF91bnRpbBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZWplY3Rpb25zGAcgASgNEhkKEXBvc3NpYmxlX2V2aWN0aW9uGAggASgIEhUKDWhpZ2hfdmFyaWFuY2UYCSABKAgSEwoLY29sZF9zdGFydHMYCiABKA0SDwoHc2FtcGxlcxgLIAEoBBI3CgxsYXN0X291dGNvbWUYDCABKA4yIS5saXZlcGVlci5nYXRld2F5LnYxLk91dGNvbWVDbGFzcxIPCgdwcm9iaW5nGA0gASgIIqIBChRSZXBvcnRPdXRjb21lUmVxdWVzdBIQCghyb3V0ZV9pZBgBIAEoCRIYChBvcmNoZXN0cmF0b3JfdXJpGAIgASgJEjIKB291dGNvbWUYAyABKA4yIS5saXZlcGVlci5nYXRld2F5LnYxLk91dGNvbWVDbGFzcxIqCgdsYXRlbmN5GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIksKFVJlcG9ydE91dGNvbWVSZXNwb25zZRIyCgZoZWFsdGgYASABKAsyIi5saXZlcGVlci5nYXRld2F5LnYxLkhlYWx0aFN1bW1hcnkiKgoUTGlzdE9mZmVyaW5nc1JlcXVlc3QSEgoKY2FwYWJpbGl0eRgBIAEoCSJTChVMaXN0T2ZmZXJpbmdzUmVzcG9uc2USOgoJb2ZmZXJpbmdzGAEgAygLMicubGl2ZXBlZXIuZ2F0ZXdheS52MS5DYXBhYmlsaXR5T2ZmZXJpbmci/wIKEkNhcGFiaWxpdHlPZmZlcmluZxISCgpjYXBhYmlsaXR5GAEgASgJEgwKBGJ5b2MYAiABKAgSMgoGbW9kZWxzGAMgAygLMiIubGl2ZXBlZXIuZ2F0ZXdheS52MS5Nb2RlbE9mZmVyaW5nEhUKDW9yY2hlc3RyYXRvcnMYBCABKA0SGgoSd2FybV9vcmNoZXN0cmF0b3JzGAUgASgNEi4KBXByaWNlGAYgASgLMh8ubGl2ZXBlZXIuZ2F0ZXdheS52MS5QcmljZVJhbmdlEg8KB3JlZ2lvbnMYByADKAkSNQoLcmVsaWFiaWxpdHkYCCABKAsyIC5saXZlcGVlci5nYXRld2F5LnYxLlJlbGlhYmlsaXR5EjgKDXJldHJ5X3Byb2ZpbGUYCSABKAsyIS5saXZlcGVlci5nYXRld2F5LnYxLlJldHJ5UHJvZmlsZRIuCgdjZWlsaW5nGAogASgLMh0ubGl2ZXBlZXIuZ2F0ZXdheS52MS5XZWlQcmljZSKEAQoNTW9kZWxPZmZlcmluZxIQCghtb2RlbF9pZBgBIAEoCRIVCg1vcmNoZXN0cmF0b3JzGAIgASgNEhoKEndhcm1fb3JjaGVzdHJhdG9ycxgDIAEoDRIuCgVwcmljZRgEIAEoCzIfLmxpdmVwZWVyLmdhdGV3YXkudjEuUHJpY2VSYW5nZSKsAQoKUHJpY2VSYW5nZRIqCgNtaW4YASABKAsyHS5saXZlcGVlci5nYXRld2F5LnYxLldlaVByaWNlEioKA21heBgCIAEoCzIdLmxpdmVwZWVyLmdhdGV3YXkudjEuV2VpUHJpY2USDwoHbWluX3VzZBgDIAEoCRIPCgdtYXhfdXNkGAQgASgJEgwKBHVuaXQYBSABKAkSFgoOdW5rbm93bl9wcmljZXMYBiABKA0ivwEKC1JlbGlhYmlsaXR5EhwKFGF2YWlsYWJpbGl0eV9wZXJjZW50GAEgASgBEjIKD2F2ZXJhZ2VfbGF0ZW5jeRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtwOTVfbGF0ZW5jeRgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgdzYW1wbGVzGAQgASgEEh0KFWVqZWN0ZWRfb3JjaGVzdHJhdG9ycxgFIAEoDSKHAgoMUmV0cnlQcm9maWxlEgwKBG5hbWUYASABKAkSNgoTcGVyX2F0dGVtcHRfdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI4ChVmaXJzdF9hdHRlbXB0X3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMQoOb3ZlcmFsbF9idWRnZXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFAoMbWF4X2F0dGVtcHRzGAUgASgNEi4KC2hlZGdlX2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkoKGkdldENhcGFiaWxpdHlIZWFsdGhSZXF1ZXN0EhIKCmNhcGFiaWxpdHkYASABKAkSGAoQb3JjaGVzdHJhdG9yX3VyaRgCIAEoCSJVChtHZXRDYXBhYmlsaXR5SGVhbHRoUmVzcG9uc2USNgoHZW50cmllcxgBIAMoCzIlLmxpdmVwZWVyLmdhdGV3YXkudjEuQ2FwYWJpbGl0eUhlYWx0aCKGAQoQQ2FwYWJpbGl0eUhlYWx0aBIYChBvcmNoZXN0cmF0b3JfdXJpGAEgASgJEhIKCmNhcGFiaWxpdHkYAiABKAkSEAoIbW9kZWxfaWQYAyABKAkSMgoGaGVhbHRoGAQgASgLMiIubGl2ZXBlZXIuZ2F0ZXdheS52MS5IZWFsdGhTdW1tYXJ5IjUKH1dhdGNoTmV0d29ya0NhcGFiaWxpdGllc1JlcXVlc3QSEgoKY2FwYWJpbGl0eRgBIAEoCSLLAQogV2F0Y2hOZXR3b3JrQ2FwYWJpbGl0aWVzUmVzcG9uc2USGAoQc25hcHNob3RfdmVyc2lvbhgBIAEoBBIxCg1zbmFwc2hvdF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI4Cgh1cHNlcnRlZBgDIAMoCzImLmxpdmVwZWVyLmdhdGV3YXkudjEuT3JjaGVzdHJhdG9yRW50cnkSDwoHcmVtb3ZlZBgEIAMoCRIPCgdpbml0aWFsGAUgASgIIg0KC1BpbmdSZXF1ZXN0Ig4KDFBpbmdSZXNwb25zZSp2CgtQcmljZVNvdXJjZRIcChhQUklDRV9TT1VSQ0VfVU5TUEVDSUZJRUQQABIWChJQUklDRV9TT1VSQ0VfRVhBQ1QQARIXChNQUklDRV9TT1VSQ0VfTElTVEVEEAISGAoUUFJJQ0VfU09VUkNFX1VOS05PV04QAypvCgpXYXJtUG9saWN5EhsKF1dBUk1fUE9MSUNZX1VOU1BFQ0lGSUVEEAASFgoSV0FSTV9QT0xJQ1lfUFJFRkVSEAESFwoTV0FSTV9QT0xJQ1lfUkVRVUlSRRACEhMKD1dBUk1fUE9MSUNZX0FOWRADKmYKDUxhdGVuY3lTb3VyY2USHgoaTEFURU5DWV9TT1VSQ0VfVU5TUEVDSUZJRUQQABIXChNMQVRFTkNZX1NPVVJDRV9KT0JTEAESHAoYTEFURU5DWV9TT1VSQ0VfRElTQ09WRVJZEAIq4AIKDE91dGNvbWVDbGFzcxIdChlPVVRDT01FX0NMQVNTX1VOU1BFQ0lGSUVEEAASGQoVT1VUQ09NRV9DTEFTU19TVUNDRVNTEAESGQoVT1VUQ09NRV9DTEFTU19USU1FT1VUEAISHwobT1VUQ09NRV9DTEFTU19DT05ORUNUX0VSUk9SEAMSIgoeT1VUQ09NRV9DTEFTU19DT05ORUNUSU9OX1JFU0VUEAQSGgoWT1VUQ09NRV9DTEFTU19IVFRQXzVYWBAFEhkKFU9VVENPTUVfQ0xBU1NfR1BVX09PTRAGEhwKGE9VVENPTUVfQ0xBU1NfQ09MRF9TVEFSVBAHEiEKHU9VVENPTUVfQ0xBU1NfU0NIRU1BX01JU01BVENIEAgSHwobT1VUQ09NRV9DTEFTU19QQVlNRU5UX0VSUk9SEAkSHQoZT1VUQ09NRV9DTEFTU19OT19DQVBBQ0lUWRAKMpsGCg5HYXRld2F5U2VydmljZRKGAQoWR2V0TmV0d29ya0NhcGFiaWxpdGllcxIyLmxpdmVwZWVyLmdhdGV3YXkudjEuR2V0TmV0d29ya0NhcGFiaWxpdGllc1JlcXVlc3QaMy5saXZlcGVlci5nYXRld2F5LnYxLkdldE5ldHdvcmtDYXBhYmlsaXRpZXNSZXNwb25zZSIDkAIBEk4KBVJvdXRlEiEubGl2ZXBlZXIuZ2F0ZXdheS52MS5Sb3V0ZVJlcXVlc3QaIi5saXZlcGVlci5nYXRld2F5LnYxLlJvdXRlUmVzcG9uc2USZgoNUmVwb3J0T3V0Y29tZRIpLmxpdmVwZWVyLmdhdGV3YXkudjEuUmVwb3J0T3V0Y29tZVJlcXVlc3QaKi5saXZlcGVlci5nYXRld2F5LnYxLlJlcG9ydE91dGNvbWVSZXNwb25zZRJrCg1MaXN0T2ZmZXJpbmdzEikubGl2ZXBlZXIuZ2F0ZXdheS52MS5MaXN0T2ZmZXJpbmdzUmVxdWVzdBoqLmxpdmVwZWVyLmdhdGV3YXkudjEuTGlzdE9mZmVyaW5nc1Jlc3BvbnNlIgOQAgESfQoTR2V0Q2FwYWJpbGl0eUhlYWx0aBIvLmxpdmVwZWVyLmdhdGV3YXkudjEuR2V0Q2FwYWJpbGl0eUhlYWx0aFJlcXVlc3QaMC5saXZlcGVlci5nYXRld2F5LnYxLkdldENhcGFiaWxpdHlIZWFsdGhSZXNwb25zZSIDkAIBEokBChhXYXRjaE5ldHdvcmtDYXBhYmlsaXRpZXMSNC5saXZlcGVlci5nYXRld2F5LnYxLldhdGNoTmV0d29ya0NhcGFiaWxpdGllc1JlcXVlc3QaNS5saXZlcGVlci5nYXRld2F5LnYxLldhdGNoTmV0d29ya0NhcGFiaWxpdGllc1Jlc3BvbnNlMAESUAoEUGluZxIgLmxpdmVwZWVyLmdhdGV3YXkudjEuUGluZ1JlcXVlc3QaIS5saXZlcGVlci5nYXRld2F5LnYxLlBpbmdSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_net_lp_rpc]);
 
 /**
  * @generated from message livepeer.gateway.v1.GetNetworkCapabilitiesRequest
@@ -309,6 +309,774 @@ export const ObservationSchema: GenMessage<Observation> = /*@__PURE__*/
   messageDesc(file_livepeer_gateway_v1_gateway, 5);
 
 /**
+ * @generated from message livepeer.gateway.v1.RouteRequest
+ */
+export type RouteRequest = Message<"livepeer.gateway.v1.RouteRequest"> & {
+  /**
+   * Pipeline name or BYOC capability name.
+   *
+   * @generated from field: string capability = 1;
+   */
+  capability: string;
+
+  /**
+   * Only orchestrators serving this model; empty for any model of the capability.
+   *
+   * @generated from field: string model_id = 2;
+   */
+  modelId: string;
+
+  /**
+   * A price cap in wei per unit, in go-livepeer's price syntax ("1000", "4768.371", "0.000002USD", "0.5ETH").
+   * It can only lower the configured ceiling, never raise it.
+   *
+   * @generated from field: string max_price_per_unit = 3;
+   */
+  maxPricePerUnit: string;
+
+  /**
+   * Preferred region (as configured with -orchRegions); candidates there rank first.
+   *
+   * @generated from field: string region = 4;
+   */
+  region: string;
+
+  /**
+   * How many candidates to return: 1 to 100, 3 when zero.
+   *
+   * @generated from field: int32 count = 5;
+   */
+  count: number;
+
+  /**
+   * Orchestrator URIs (as in OrchestratorEntry.uri) not to return, e.g. ones already tried.
+   *
+   * @generated from field: repeated string exclude_orchestrators = 6;
+   */
+  excludeOrchestrators: string[];
+
+  /**
+   * @generated from field: livepeer.gateway.v1.WarmPolicy warm = 7;
+   */
+  warm: WarmPolicy;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.RouteRequest.
+ * Use `create(RouteRequestSchema)` to create a new message.
+ */
+export const RouteRequestSchema: GenMessage<RouteRequest> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 6);
+
+/**
+ * @generated from message livepeer.gateway.v1.RouteResponse
+ */
+export type RouteResponse = Message<"livepeer.gateway.v1.RouteResponse"> & {
+  /**
+   * Quote it in ReportOutcome.
+   *
+   * @generated from field: string route_id = 1;
+   */
+  routeId: string;
+
+  /**
+   * @generated from field: repeated livepeer.gateway.v1.Candidate candidates = 2;
+   */
+  candidates: Candidate[];
+
+  /**
+   * The ceiling that applied (the lower of the configured one and the request's cap), unset when unlimited.
+   *
+   * @generated from field: livepeer.gateway.v1.WeiPrice ceiling = 3;
+   */
+  ceiling?: WeiPrice | undefined;
+
+  /**
+   * Where the ceiling came from, e.g. "maxPricePerCapability[0] image-to-image/default".
+   *
+   * @generated from field: string ceiling_source = 4;
+   */
+  ceilingSource: string;
+
+  /**
+   * @generated from field: livepeer.gateway.v1.RetryProfile retry_profile = 5;
+   */
+  retryProfile?: RetryProfile | undefined;
+
+  /**
+   * Offers seen and why the others were left out, e.g. "12 offers: 2 over the ceiling, 1 ejected, 1 excluded".
+   *
+   * @generated from field: string summary = 6;
+   */
+  summary: string;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.RouteResponse.
+ * Use `create(RouteResponseSchema)` to create a new message.
+ */
+export const RouteResponseSchema: GenMessage<RouteResponse> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 7);
+
+/**
+ * @generated from message livepeer.gateway.v1.Candidate
+ */
+export type Candidate = Message<"livepeer.gateway.v1.Candidate"> & {
+  /**
+   * The URI to send work to (OrchestratorInfo.transcoder) and the URI the gateway discovers it by.
+   *
+   * @generated from field: string orch_uri = 1;
+   */
+  orchUri: string;
+
+  /**
+   * @generated from field: string orchestrator_uri = 2;
+   */
+  orchestratorUri: string;
+
+  /**
+   * Ticket recipient, else the node address (EIP-55); empty when unknown.
+   *
+   * @generated from field: string address = 3;
+   */
+  address: string;
+
+  /**
+   * @generated from field: string model_id = 4;
+   */
+  modelId: string;
+
+  /**
+   * The price that applies, in wei per unit; unset when unknown.
+   *
+   * @generated from field: livepeer.gateway.v1.WeiPrice price = 5;
+   */
+  price?: WeiPrice | undefined;
+
+  /**
+   * @generated from field: livepeer.gateway.v1.PriceSource price_source = 6;
+   */
+  priceSource: PriceSource;
+
+  /**
+   * The same price in USD per unit as a decimal string, when an ETH/USD rate is known.
+   *
+   * @generated from field: string price_usd = 7;
+   */
+  priceUsd: string;
+
+  /**
+   * @generated from field: bool warm = 8;
+   */
+  warm: boolean;
+
+  /**
+   * Observed latency: of jobs for this capability when there are any, else of discovery.
+   *
+   * @generated from field: google.protobuf.Duration observed_latency = 9;
+   */
+  observedLatency?: Duration | undefined;
+
+  /**
+   * @generated from field: livepeer.gateway.v1.LatencySource latency_source = 10;
+   */
+  latencySource: LatencySource;
+
+  /**
+   * @generated from field: livepeer.gateway.v1.HealthSummary health = 11;
+   */
+  health?: HealthSummary | undefined;
+
+  /**
+   * @generated from field: string region = 12;
+   */
+  region: string;
+
+  /**
+   * Lower is better.
+   *
+   * @generated from field: double score = 13;
+   */
+  score: number;
+
+  /**
+   * Why the candidate is where it is, in words.
+   *
+   * @generated from field: string reason = 14;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.Candidate.
+ * Use `create(CandidateSchema)` to create a new message.
+ */
+export const CandidateSchema: GenMessage<Candidate> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 8);
+
+/**
+ * @generated from message livepeer.gateway.v1.HealthSummary
+ */
+export type HealthSummary = Message<"livepeer.gateway.v1.HealthSummary"> & {
+  /**
+   * Over the sliding window; 1 with no samples.
+   *
+   * @generated from field: double success_rate = 1;
+   */
+  successRate: number;
+
+  /**
+   * @generated from field: google.protobuf.Duration ewma_latency = 2;
+   */
+  ewmaLatency?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration latency_stddev = 3;
+   */
+  latencyStddev?: Duration | undefined;
+
+  /**
+   * @generated from field: uint32 consecutive_failures = 4;
+   */
+  consecutiveFailures: number;
+
+  /**
+   * @generated from field: bool ejected = 5;
+   */
+  ejected: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp ejected_until = 6;
+   */
+  ejectedUntil?: Timestamp | undefined;
+
+  /**
+   * @generated from field: uint32 ejections = 7;
+   */
+  ejections: number;
+
+  /**
+   * A warm orchestrator's latency jumped: its model may have been evicted.
+   *
+   * @generated from field: bool possible_eviction = 8;
+   */
+  possibleEviction: boolean;
+
+  /**
+   * Latency varies widely: likely GPU contention.
+   *
+   * @generated from field: bool high_variance = 9;
+   */
+  highVariance: boolean;
+
+  /**
+   * @generated from field: uint32 cold_starts = 10;
+   */
+  coldStarts: number;
+
+  /**
+   * @generated from field: uint64 samples = 11;
+   */
+  samples: bigint;
+
+  /**
+   * @generated from field: livepeer.gateway.v1.OutcomeClass last_outcome = 12;
+   */
+  lastOutcome: OutcomeClass;
+
+  /**
+   * Let through as the probe after an ejection.
+   *
+   * @generated from field: bool probing = 13;
+   */
+  probing: boolean;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.HealthSummary.
+ * Use `create(HealthSummarySchema)` to create a new message.
+ */
+export const HealthSummarySchema: GenMessage<HealthSummary> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 9);
+
+/**
+ * @generated from message livepeer.gateway.v1.ReportOutcomeRequest
+ */
+export type ReportOutcomeRequest = Message<"livepeer.gateway.v1.ReportOutcomeRequest"> & {
+  /**
+   * @generated from field: string route_id = 1;
+   */
+  routeId: string;
+
+  /**
+   * One of the route's candidates (Candidate.orchestrator_uri).
+   *
+   * @generated from field: string orchestrator_uri = 2;
+   */
+  orchestratorUri: string;
+
+  /**
+   * @generated from field: livepeer.gateway.v1.OutcomeClass outcome = 3;
+   */
+  outcome: OutcomeClass;
+
+  /**
+   * @generated from field: google.protobuf.Duration latency = 4;
+   */
+  latency?: Duration | undefined;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.ReportOutcomeRequest.
+ * Use `create(ReportOutcomeRequestSchema)` to create a new message.
+ */
+export const ReportOutcomeRequestSchema: GenMessage<ReportOutcomeRequest> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 10);
+
+/**
+ * @generated from message livepeer.gateway.v1.ReportOutcomeResponse
+ */
+export type ReportOutcomeResponse = Message<"livepeer.gateway.v1.ReportOutcomeResponse"> & {
+  /**
+   * Health of the (orchestrator, capability, model) after the report.
+   *
+   * @generated from field: livepeer.gateway.v1.HealthSummary health = 1;
+   */
+  health?: HealthSummary | undefined;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.ReportOutcomeResponse.
+ * Use `create(ReportOutcomeResponseSchema)` to create a new message.
+ */
+export const ReportOutcomeResponseSchema: GenMessage<ReportOutcomeResponse> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 11);
+
+/**
+ * @generated from message livepeer.gateway.v1.ListOfferingsRequest
+ */
+export type ListOfferingsRequest = Message<"livepeer.gateway.v1.ListOfferingsRequest"> & {
+  /**
+   * One capability, or every capability when empty.
+   *
+   * @generated from field: string capability = 1;
+   */
+  capability: string;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.ListOfferingsRequest.
+ * Use `create(ListOfferingsRequestSchema)` to create a new message.
+ */
+export const ListOfferingsRequestSchema: GenMessage<ListOfferingsRequest> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 12);
+
+/**
+ * @generated from message livepeer.gateway.v1.ListOfferingsResponse
+ */
+export type ListOfferingsResponse = Message<"livepeer.gateway.v1.ListOfferingsResponse"> & {
+  /**
+   * @generated from field: repeated livepeer.gateway.v1.CapabilityOffering offerings = 1;
+   */
+  offerings: CapabilityOffering[];
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.ListOfferingsResponse.
+ * Use `create(ListOfferingsResponseSchema)` to create a new message.
+ */
+export const ListOfferingsResponseSchema: GenMessage<ListOfferingsResponse> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 13);
+
+/**
+ * @generated from message livepeer.gateway.v1.CapabilityOffering
+ */
+export type CapabilityOffering = Message<"livepeer.gateway.v1.CapabilityOffering"> & {
+  /**
+   * @generated from field: string capability = 1;
+   */
+  capability: string;
+
+  /**
+   * A BYOC capability (priced per second) rather than a built-in pipeline.
+   *
+   * @generated from field: bool byoc = 2;
+   */
+  byoc: boolean;
+
+  /**
+   * @generated from field: repeated livepeer.gateway.v1.ModelOffering models = 3;
+   */
+  models: ModelOffering[];
+
+  /**
+   * @generated from field: uint32 orchestrators = 4;
+   */
+  orchestrators: number;
+
+  /**
+   * @generated from field: uint32 warm_orchestrators = 5;
+   */
+  warmOrchestrators: number;
+
+  /**
+   * @generated from field: livepeer.gateway.v1.PriceRange price = 6;
+   */
+  price?: PriceRange | undefined;
+
+  /**
+   * @generated from field: repeated string regions = 7;
+   */
+  regions: string[];
+
+  /**
+   * @generated from field: livepeer.gateway.v1.Reliability reliability = 8;
+   */
+  reliability?: Reliability | undefined;
+
+  /**
+   * @generated from field: livepeer.gateway.v1.RetryProfile retry_profile = 9;
+   */
+  retryProfile?: RetryProfile | undefined;
+
+  /**
+   * The configured ceiling for the capability's "default" model, unset when unlimited.
+   *
+   * @generated from field: livepeer.gateway.v1.WeiPrice ceiling = 10;
+   */
+  ceiling?: WeiPrice | undefined;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.CapabilityOffering.
+ * Use `create(CapabilityOfferingSchema)` to create a new message.
+ */
+export const CapabilityOfferingSchema: GenMessage<CapabilityOffering> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 14);
+
+/**
+ * @generated from message livepeer.gateway.v1.ModelOffering
+ */
+export type ModelOffering = Message<"livepeer.gateway.v1.ModelOffering"> & {
+  /**
+   * @generated from field: string model_id = 1;
+   */
+  modelId: string;
+
+  /**
+   * @generated from field: uint32 orchestrators = 2;
+   */
+  orchestrators: number;
+
+  /**
+   * @generated from field: uint32 warm_orchestrators = 3;
+   */
+  warmOrchestrators: number;
+
+  /**
+   * @generated from field: livepeer.gateway.v1.PriceRange price = 4;
+   */
+  price?: PriceRange | undefined;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.ModelOffering.
+ * Use `create(ModelOfferingSchema)` to create a new message.
+ */
+export const ModelOfferingSchema: GenMessage<ModelOffering> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 15);
+
+/**
+ * @generated from message livepeer.gateway.v1.PriceRange
+ */
+export type PriceRange = Message<"livepeer.gateway.v1.PriceRange"> & {
+  /**
+   * @generated from field: livepeer.gateway.v1.WeiPrice min = 1;
+   */
+  min?: WeiPrice | undefined;
+
+  /**
+   * @generated from field: livepeer.gateway.v1.WeiPrice max = 2;
+   */
+  max?: WeiPrice | undefined;
+
+  /**
+   * USD per unit as decimal strings, when an ETH/USD rate is known.
+   *
+   * @generated from field: string min_usd = 3;
+   */
+  minUsd: string;
+
+  /**
+   * @generated from field: string max_usd = 4;
+   */
+  maxUsd: string;
+
+  /**
+   * What one unit is: "pixel", "second", "token", "character", "millisecond of audio".
+   *
+   * @generated from field: string unit = 5;
+   */
+  unit: string;
+
+  /**
+   * Offers whose price the gateway does not know; they are not in min and max.
+   *
+   * @generated from field: uint32 unknown_prices = 6;
+   */
+  unknownPrices: number;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.PriceRange.
+ * Use `create(PriceRangeSchema)` to create a new message.
+ */
+export const PriceRangeSchema: GenMessage<PriceRange> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 16);
+
+/**
+ * @generated from message livepeer.gateway.v1.Reliability
+ */
+export type Reliability = Message<"livepeer.gateway.v1.Reliability"> & {
+  /**
+   * Share of successful outcomes over recent jobs, in percent; 100 with no samples.
+   *
+   * @generated from field: double availability_percent = 1;
+   */
+  availabilityPercent: number;
+
+  /**
+   * @generated from field: google.protobuf.Duration average_latency = 2;
+   */
+  averageLatency?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration p95_latency = 3;
+   */
+  p95Latency?: Duration | undefined;
+
+  /**
+   * @generated from field: uint64 samples = 4;
+   */
+  samples: bigint;
+
+  /**
+   * @generated from field: uint32 ejected_orchestrators = 5;
+   */
+  ejectedOrchestrators: number;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.Reliability.
+ * Use `create(ReliabilitySchema)` to create a new message.
+ */
+export const ReliabilitySchema: GenMessage<Reliability> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 17);
+
+/**
+ * @generated from message livepeer.gateway.v1.RetryProfile
+ */
+export type RetryProfile = Message<"livepeer.gateway.v1.RetryProfile"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: google.protobuf.Duration per_attempt_timeout = 2;
+   */
+  perAttemptTimeout?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration first_attempt_timeout = 3;
+   */
+  firstAttemptTimeout?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration overall_budget = 4;
+   */
+  overallBudget?: Duration | undefined;
+
+  /**
+   * @generated from field: uint32 max_attempts = 5;
+   */
+  maxAttempts: number;
+
+  /**
+   * Unset when hedging is off.
+   *
+   * @generated from field: google.protobuf.Duration hedge_after = 6;
+   */
+  hedgeAfter?: Duration | undefined;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.RetryProfile.
+ * Use `create(RetryProfileSchema)` to create a new message.
+ */
+export const RetryProfileSchema: GenMessage<RetryProfile> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 18);
+
+/**
+ * @generated from message livepeer.gateway.v1.GetCapabilityHealthRequest
+ */
+export type GetCapabilityHealthRequest = Message<"livepeer.gateway.v1.GetCapabilityHealthRequest"> & {
+  /**
+   * Filters; empty for all.
+   *
+   * @generated from field: string capability = 1;
+   */
+  capability: string;
+
+  /**
+   * @generated from field: string orchestrator_uri = 2;
+   */
+  orchestratorUri: string;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.GetCapabilityHealthRequest.
+ * Use `create(GetCapabilityHealthRequestSchema)` to create a new message.
+ */
+export const GetCapabilityHealthRequestSchema: GenMessage<GetCapabilityHealthRequest> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 19);
+
+/**
+ * @generated from message livepeer.gateway.v1.GetCapabilityHealthResponse
+ */
+export type GetCapabilityHealthResponse = Message<"livepeer.gateway.v1.GetCapabilityHealthResponse"> & {
+  /**
+   * @generated from field: repeated livepeer.gateway.v1.CapabilityHealth entries = 1;
+   */
+  entries: CapabilityHealth[];
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.GetCapabilityHealthResponse.
+ * Use `create(GetCapabilityHealthResponseSchema)` to create a new message.
+ */
+export const GetCapabilityHealthResponseSchema: GenMessage<GetCapabilityHealthResponse> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 20);
+
+/**
+ * @generated from message livepeer.gateway.v1.CapabilityHealth
+ */
+export type CapabilityHealth = Message<"livepeer.gateway.v1.CapabilityHealth"> & {
+  /**
+   * @generated from field: string orchestrator_uri = 1;
+   */
+  orchestratorUri: string;
+
+  /**
+   * @generated from field: string capability = 2;
+   */
+  capability: string;
+
+  /**
+   * @generated from field: string model_id = 3;
+   */
+  modelId: string;
+
+  /**
+   * @generated from field: livepeer.gateway.v1.HealthSummary health = 4;
+   */
+  health?: HealthSummary | undefined;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.CapabilityHealth.
+ * Use `create(CapabilityHealthSchema)` to create a new message.
+ */
+export const CapabilityHealthSchema: GenMessage<CapabilityHealth> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 21);
+
+/**
+ * @generated from message livepeer.gateway.v1.WatchNetworkCapabilitiesRequest
+ */
+export type WatchNetworkCapabilitiesRequest = Message<"livepeer.gateway.v1.WatchNetworkCapabilitiesRequest"> & {
+  /**
+   * Only changes to orchestrators offering this capability; all when empty.
+   *
+   * @generated from field: string capability = 1;
+   */
+  capability: string;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.WatchNetworkCapabilitiesRequest.
+ * Use `create(WatchNetworkCapabilitiesRequestSchema)` to create a new message.
+ */
+export const WatchNetworkCapabilitiesRequestSchema: GenMessage<WatchNetworkCapabilitiesRequest> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 22);
+
+/**
+ * @generated from message livepeer.gateway.v1.WatchNetworkCapabilitiesResponse
+ */
+export type WatchNetworkCapabilitiesResponse = Message<"livepeer.gateway.v1.WatchNetworkCapabilitiesResponse"> & {
+  /**
+   * @generated from field: uint64 snapshot_version = 1;
+   */
+  snapshotVersion: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp snapshot_time = 2;
+   */
+  snapshotTime?: Timestamp | undefined;
+
+  /**
+   * The first message carries every orchestrator; later ones only those that appeared or changed.
+   *
+   * @generated from field: repeated livepeer.gateway.v1.OrchestratorEntry upserted = 3;
+   */
+  upserted: OrchestratorEntry[];
+
+  /**
+   * URIs of orchestrators that left the index.
+   *
+   * @generated from field: repeated string removed = 4;
+   */
+  removed: string[];
+
+  /**
+   * @generated from field: bool initial = 5;
+   */
+  initial: boolean;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.WatchNetworkCapabilitiesResponse.
+ * Use `create(WatchNetworkCapabilitiesResponseSchema)` to create a new message.
+ */
+export const WatchNetworkCapabilitiesResponseSchema: GenMessage<WatchNetworkCapabilitiesResponse> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 23);
+
+/**
+ * @generated from message livepeer.gateway.v1.PingRequest
+ */
+export type PingRequest = Message<"livepeer.gateway.v1.PingRequest"> & {
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.PingRequest.
+ * Use `create(PingRequestSchema)` to create a new message.
+ */
+export const PingRequestSchema: GenMessage<PingRequest> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 24);
+
+/**
+ * @generated from message livepeer.gateway.v1.PingResponse
+ */
+export type PingResponse = Message<"livepeer.gateway.v1.PingResponse"> & {
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.PingResponse.
+ * Use `create(PingResponseSchema)` to create a new message.
+ */
+export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 25);
+
+/**
  * @generated from enum livepeer.gateway.v1.PriceSource
  */
 export enum PriceSource {
@@ -347,6 +1115,141 @@ export const PriceSourceSchema: GenEnum<PriceSource> = /*@__PURE__*/
   enumDesc(file_livepeer_gateway_v1_gateway, 0);
 
 /**
+ * @generated from enum livepeer.gateway.v1.WarmPolicy
+ */
+export enum WarmPolicy {
+  /**
+   * Same as WARM_POLICY_PREFER.
+   *
+   * @generated from enum value: WARM_POLICY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Warm orchestrators first, cold ones after them (go-livepeer's order).
+   *
+   * @generated from enum value: WARM_POLICY_PREFER = 1;
+   */
+  PREFER = 1,
+
+  /**
+   * Warm orchestrators only.
+   *
+   * @generated from enum value: WARM_POLICY_REQUIRE = 2;
+   */
+  REQUIRE = 2,
+
+  /**
+   * Warm state plays no part in the order.
+   *
+   * @generated from enum value: WARM_POLICY_ANY = 3;
+   */
+  ANY = 3,
+}
+
+/**
+ * Describes the enum livepeer.gateway.v1.WarmPolicy.
+ */
+export const WarmPolicySchema: GenEnum<WarmPolicy> = /*@__PURE__*/
+  enumDesc(file_livepeer_gateway_v1_gateway, 1);
+
+/**
+ * @generated from enum livepeer.gateway.v1.LatencySource
+ */
+export enum LatencySource {
+  /**
+   * @generated from enum value: LATENCY_SOURCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * EWMA of job latencies for this (orchestrator, capability, model).
+   *
+   * @generated from enum value: LATENCY_SOURCE_JOBS = 1;
+   */
+  JOBS = 1,
+
+  /**
+   * The GetOrchestrator round trip, until jobs have been seen.
+   *
+   * @generated from enum value: LATENCY_SOURCE_DISCOVERY = 2;
+   */
+  DISCOVERY = 2,
+}
+
+/**
+ * Describes the enum livepeer.gateway.v1.LatencySource.
+ */
+export const LatencySourceSchema: GenEnum<LatencySource> = /*@__PURE__*/
+  enumDesc(file_livepeer_gateway_v1_gateway, 2);
+
+/**
+ * @generated from enum livepeer.gateway.v1.OutcomeClass
+ */
+export enum OutcomeClass {
+  /**
+   * @generated from enum value: OUTCOME_CLASS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: OUTCOME_CLASS_SUCCESS = 1;
+   */
+  SUCCESS = 1,
+
+  /**
+   * @generated from enum value: OUTCOME_CLASS_TIMEOUT = 2;
+   */
+  TIMEOUT = 2,
+
+  /**
+   * @generated from enum value: OUTCOME_CLASS_CONNECT_ERROR = 3;
+   */
+  CONNECT_ERROR = 3,
+
+  /**
+   * @generated from enum value: OUTCOME_CLASS_CONNECTION_RESET = 4;
+   */
+  CONNECTION_RESET = 4,
+
+  /**
+   * @generated from enum value: OUTCOME_CLASS_HTTP_5XX = 5;
+   */
+  HTTP_5XX = 5,
+
+  /**
+   * @generated from enum value: OUTCOME_CLASS_GPU_OOM = 6;
+   */
+  GPU_OOM = 6,
+
+  /**
+   * @generated from enum value: OUTCOME_CLASS_COLD_START = 7;
+   */
+  COLD_START = 7,
+
+  /**
+   * @generated from enum value: OUTCOME_CLASS_SCHEMA_MISMATCH = 8;
+   */
+  SCHEMA_MISMATCH = 8,
+
+  /**
+   * @generated from enum value: OUTCOME_CLASS_PAYMENT_ERROR = 9;
+   */
+  PAYMENT_ERROR = 9,
+
+  /**
+   * @generated from enum value: OUTCOME_CLASS_NO_CAPACITY = 10;
+   */
+  NO_CAPACITY = 10,
+}
+
+/**
+ * Describes the enum livepeer.gateway.v1.OutcomeClass.
+ */
+export const OutcomeClassSchema: GenEnum<OutcomeClass> = /*@__PURE__*/
+  enumDesc(file_livepeer_gateway_v1_gateway, 3);
+
+/**
  * GatewayService is the public API of the gateway: what the Livepeer network offers, and (in later versions)
  * where to send work and the work itself.
  *
@@ -363,6 +1266,69 @@ export const GatewayService: GenService<{
     methodKind: "unary";
     input: typeof GetNetworkCapabilitiesRequestSchema;
     output: typeof GetNetworkCapabilitiesResponseSchema;
+  },
+  /**
+   * Where to send one request for a capability: ranked candidates with the price that applies and why each was
+   * ranked so. Routes by capability contract ("image-to-image", "depth"), never by model name alone.
+   *
+   * @generated from rpc livepeer.gateway.v1.GatewayService.Route
+   */
+  route: {
+    methodKind: "unary";
+    input: typeof RouteRequestSchema;
+    output: typeof RouteResponseSchema;
+  },
+  /**
+   * A client that called an orchestrator itself reports how it went; this feeds health exactly like the
+   * gateway's own jobs.
+   *
+   * @generated from rpc livepeer.gateway.v1.GatewayService.ReportOutcome
+   */
+  reportOutcome: {
+    methodKind: "unary";
+    input: typeof ReportOutcomeRequestSchema;
+    output: typeof ReportOutcomeResponseSchema;
+  },
+  /**
+   * The network as offerings, per capability: models, orchestrators, warm counts, prices, regions, reliability
+   * and the retry profile in force.
+   *
+   * @generated from rpc livepeer.gateway.v1.GatewayService.ListOfferings
+   */
+  listOfferings: {
+    methodKind: "unary";
+    input: typeof ListOfferingsRequestSchema;
+    output: typeof ListOfferingsResponseSchema;
+  },
+  /**
+   * Health per (orchestrator, capability, model).
+   *
+   * @generated from rpc livepeer.gateway.v1.GatewayService.GetCapabilityHealth
+   */
+  getCapabilityHealth: {
+    methodKind: "unary";
+    input: typeof GetCapabilityHealthRequestSchema;
+    output: typeof GetCapabilityHealthResponseSchema;
+  },
+  /**
+   * The network snapshot now, then every change to it.
+   *
+   * @generated from rpc livepeer.gateway.v1.GatewayService.WatchNetworkCapabilities
+   */
+  watchNetworkCapabilities: {
+    methodKind: "server_streaming";
+    input: typeof WatchNetworkCapabilitiesRequestSchema;
+    output: typeof WatchNetworkCapabilitiesResponseSchema;
+  },
+  /**
+   * Answers at once and does nothing: a liveness check, and the baseline that benchmarks compare Route against.
+   *
+   * @generated from rpc livepeer.gateway.v1.GatewayService.Ping
+   */
+  ping: {
+    methodKind: "unary";
+    input: typeof PingRequestSchema;
+    output: typeof PingResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_livepeer_gateway_v1_gateway, 0);

@@ -1,0 +1,63 @@
+// Health and retry profiles as the public API's messages.
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  HealthSummarySchema,
+  OutcomeClass as OutcomeClassMessage,
+  RetryProfileSchema,
+  type HealthSummary,
+  type RetryProfile,
+} from "../gen/livepeer/gateway/v1/gateway_pb.js";
+import type { HealthState, OutcomeClass } from "../routing/health.js";
+import type { ResolvedRetryProfile } from "../routing/retry-profiles.js";
+
+const OUTCOMES: Readonly<Record<string, OutcomeClassMessage>> = {
+  success: OutcomeClassMessage.SUCCESS,
+  timeout: OutcomeClassMessage.TIMEOUT,
+  connect_error: OutcomeClassMessage.CONNECT_ERROR,
+  connection_reset: OutcomeClassMessage.CONNECTION_RESET,
+  http_5xx: OutcomeClassMessage.HTTP_5XX,
+  gpu_oom: OutcomeClassMessage.GPU_OOM,
+  cold_start: OutcomeClassMessage.COLD_START,
+  schema_mismatch: OutcomeClassMessage.SCHEMA_MISMATCH,
+  payment_error: OutcomeClassMessage.PAYMENT_ERROR,
+  no_capacity: OutcomeClassMessage.NO_CAPACITY,
+};
+
+const OUTCOMES_BY_MESSAGE = new Map(Object.entries(OUTCOMES).map(([name, value]) => [value, name as OutcomeClass]));
+
+/** The tracker's class for an API enum value; undefined for UNSPECIFIED or unknown numbers. */
+export function outcomeFromMessage(value: OutcomeClassMessage): OutcomeClass | undefined {
+  return OUTCOMES_BY_MESSAGE.get(value);
+}
+
+const ms = (value: number | undefined) => (value === undefined ? undefined : durationFromMs(Math.round(value)));
+
+export function healthSummary(state: HealthState): HealthSummary {
+  return create(HealthSummarySchema, {
+    successRate: state.successRate,
+    ewmaLatency: ms(state.ewmaLatencyMs),
+    latencyStddev: ms(state.latencyStdDevMs),
+    consecutiveFailures: state.consecutiveFailures,
+    ejected: state.ejected,
+    ejectedUntil: state.ejectedUntil === undefined ? undefined : timestampFromMs(state.ejectedUntil),
+    ejections: state.ejections,
+    possibleEviction: state.possibleEviction,
+    highVariance: state.highVariance,
+    coldStarts: state.coldStarts,
+    samples: BigInt(state.samples),
+    lastOutcome: state.lastOutcome === undefined ? OutcomeClassMessage.UNSPECIFIED : (OUTCOMES[state.lastOutcome] ?? OutcomeClassMessage.UNSPECIFIED),
+    probing: state.probing,
+  });
+}
+
+export function retryProfileMessage(profile: ResolvedRetryProfile): RetryProfile {
+  return create(RetryProfileSchema, {
+    name: profile.profile,
+    perAttemptTimeout: ms(profile.perAttemptTimeoutMs),
+    firstAttemptTimeout: ms(profile.firstAttemptTimeoutMs),
+    overallBudget: ms(profile.overallBudgetMs),
+    maxAttempts: profile.maxAttempts,
+    hedgeAfter: ms(profile.hedgeAfterMs),
+  });
+}

@@ -1,0 +1,89 @@
+// Route and ReportOutcome: the routing decision and its feedback, as the public API.
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { getAddress, hexlify } from "ethers";
+import {
+  CandidateSchema,
+  LatencySource,
+  PriceSource,
+  ReportOutcomeResponseSchema,
+  RouteResponseSchema,
+  WarmPolicy,
+  type ReportOutcomeRequest,
+  type ReportOutcomeResponse,
+  type RouteRequest,
+  type RouteResponse,
+} from "../gen/livepeer/gateway/v1/gateway_pb.js";
+import type { WeiPerUnit } from "../network/price.js";
+import type { Router } from "../routing/router.js";
+import type { RankedCandidate, WarmPolicy as Policy } from "../routing/selector.js";
+import { healthSummary, outcomeFromMessage, retryProfileMessage } from "./health-messages.js";
+import { usdPerUnit } from "./usd.js";
+import type { EthUsdRate } from "../network/currency.js";
+
+const WARM_POLICIES: Readonly<Record<number, Policy>> = {
+  [WarmPolicy.UNSPECIFIED]: "prefer",
+  [WarmPolicy.PREFER]: "prefer",
+  [WarmPolicy.REQUIRE]: "require",
+  [WarmPolicy.ANY]: "any",
+};
+const PRICE_SOURCES = { exact: PriceSource.EXACT, listed: PriceSource.LISTED, unknown: PriceSource.UNKNOWN } as const;
+const LATENCY_SOURCES = { jobs: LatencySource.JOBS, discovery: LatencySource.DISCOVERY, none: LatencySource.UNSPECIFIED } as const;
+
+export function weiPrice(price: WeiPerUnit | undefined) {
+  return price === undefined ? undefined : { numerator: price.num.toString(), denominator: price.den.toString() };
+}
+
+function addressOf(candidate: RankedCandidate): string {
+  const info = candidate.orchestrator.info;
+  const bytes = info?.ticketParams?.recipient?.length === 20 ? info.ticketParams.recipient : info?.address;
+  return bytes?.length === 20 ? getAddress(hexlify(bytes)) : "";
+}
+
+export function route(router: Router, request: RouteRequest, rate: EthUsdRate | undefined): RouteResponse {
+  const warm = WARM_POLICIES[request.warm];
+  if (warm === undefined) throw new ConnectError(`warm ${request.warm} is not a WarmPolicy value`, Code.InvalidArgument);
+  const decision = router.route({
+    capability: request.capability,
+    modelId: request.modelId,
+    maxPricePerUnit: request.maxPricePerUnit,
+    region: request.region,
+    count: request.count,
+    excludeOrchestrators: request.excludeOrchestrators,
+    warm,
+  });
+  return create(RouteResponseSchema, {
+    routeId: decision.routeId,
+    ceiling: weiPrice(decision.ceiling?.price),
+    ceilingSource: decision.ceiling?.source ?? "",
+    retryProfile: retryProfileMessage(decision.retryProfile),
+    summary: decision.summary,
+    candidates: decision.candidates.map((candidate) =>
+      create(CandidateSchema, {
+        orchUri: candidate.orchestrator.info?.transcoder ?? candidate.offer.orchestratorUri,
+        orchestratorUri: candidate.offer.orchestratorUri,
+        address: addressOf(candidate),
+        modelId: candidate.offer.modelId,
+        price: weiPrice(candidate.offer.price),
+        priceSource: PRICE_SOURCES[candidate.offer.priceSource],
+        priceUsd: candidate.offer.price && rate ? usdPerUnit(candidate.offer.price, rate) : "",
+        warm: candidate.offer.warm,
+        observedLatency: candidate.latencyMs === undefined ? undefined : durationFromMs(Math.round(candidate.latencyMs)),
+        latencySource: LATENCY_SOURCES[candidate.latencySource],
+        health: healthSummary(router.health.state(candidate.offer)),
+        region: candidate.region ?? "",
+        score: candidate.score,
+        reason: candidate.reason,
+      }),
+    ),
+  });
+}
+
+export function reportOutcome(router: Router, request: ReportOutcomeRequest): ReportOutcomeResponse {
+  const outcome = outcomeFromMessage(request.outcome);
+  if (outcome === undefined) throw new ConnectError(`outcome ${request.outcome} is not a valid OutcomeClass`, Code.InvalidArgument);
+  if (request.latency === undefined) throw new ConnectError("latency is required", Code.InvalidArgument);
+  const state = router.reportOutcome(request.routeId, request.orchestratorUri, outcome, durationMs(request.latency));
+  return create(ReportOutcomeResponseSchema, { health: healthSummary(state) });
+}

@@ -1,0 +1,69 @@
+// WatchNetworkCapabilities: the snapshot now, then only what changed, as each refresh publishes a snapshot.
+import { create, toBinary } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { WatchNetworkCapabilitiesResponseSchema, type WatchNetworkCapabilitiesResponse } from "../gen/livepeer/gateway/v1/gateway_pb.js";
+import { OrchestratorInfoSchema } from "../gen/net/lp_rpc_pb.js";
+import type { Discovery } from "../discovery/discovery.js";
+import type { NetworkSnapshot, OrchestratorState } from "../network/snapshot.js";
+import { orchestratorEntry } from "./network-capabilities.js";
+
+/** What counts as a change: the advertised info (byte for byte) and the offers' prices. */
+function fingerprint(state: OrchestratorState): string {
+  const info = state.info ? Buffer.from(toBinary(OrchestratorInfoSchema, state.info)).toString("base64") : "";
+  const prices = state.offers.map((o) => `${o.capability}/${o.modelId}=${o.price?.num ?? "?"}/${o.price?.den ?? "?"}`).join(",");
+  return `${info}|${prices}`;
+}
+
+function visible(snapshot: NetworkSnapshot, capability: string): Map<string, OrchestratorState> {
+  const states = snapshot
+    .usableOrchestrators()
+    .filter((state) => capability === "" || state.offers.some((offer) => offer.capability === capability));
+  return new Map(states.map((state) => [state.uri, state]));
+}
+
+export async function* watchNetworkCapabilities(
+  discovery: Discovery,
+  capability: string,
+  signal: AbortSignal,
+): AsyncGenerator<WatchNetworkCapabilitiesResponse> {
+  const pending: NetworkSnapshot[] = [];
+  let wake: (() => void) | undefined;
+  const unsubscribe = discovery.onSnapshot((snapshot) => {
+    // Only the newest matters: a slow reader skips intermediate snapshots instead of buffering them.
+    pending.length = 0;
+    pending.push(snapshot);
+    wake?.();
+  });
+  const onAbort = (): void => wake?.();
+  signal.addEventListener("abort", onAbort);
+  try {
+    let known = new Map<string, string>();
+    let snapshot: NetworkSnapshot | undefined = discovery.snapshot;
+    let initial = true;
+    while (!signal.aborted) {
+      if (snapshot !== undefined) {
+        const current = visible(snapshot, capability);
+        const upserted = [...current.values()].filter((state) => known.get(state.uri) !== fingerprint(state));
+        const removed = [...known.keys()].filter((uri) => !current.has(uri));
+        if (initial || upserted.length > 0 || removed.length > 0) {
+          yield create(WatchNetworkCapabilitiesResponseSchema, {
+            snapshotVersion: BigInt(snapshot.version),
+            snapshotTime: timestampFromMs(snapshot.createdAt),
+            upserted: upserted.map(orchestratorEntry),
+            removed,
+            initial,
+          });
+        }
+        known = new Map([...current.values()].map((state) => [state.uri, fingerprint(state)]));
+        initial = false;
+      }
+      snapshot = pending.shift();
+      if (snapshot === undefined) await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      snapshot ??= pending.shift();
+    }
+  } finally {
+    unsubscribe();
+    signal.removeEventListener("abort", onAbort);
+  }
+}

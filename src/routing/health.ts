@@ -1,0 +1,337 @@
+// Health per (orchestrator, capability[, model]): fed outcomes by the router and the job executor, read on every routing
+// decision. Keys are independent, so a degraded capability never drags down another one on the same orchestrator.
+import { Ejection, ejectionAllowed } from "./ejection.js";
+import { resolveHealthOptions, type HealthOptions } from "./health-options.js";
+import { LatencyStats } from "./latency-stats.js";
+import { judgeSuccessLatency } from "./latency-verdict.js";
+import { OUTCOME_CLASSES, outcomeIndex, outcomeKind, type OutcomeClass } from "./outcome.js";
+import { OutcomeWindow } from "./outcome-window.js";
+
+export { OUTCOME_CLASSES, outcomeKind, type OutcomeClass, type OutcomeKind } from "./outcome.js";
+export { DEFAULT_HEALTH_OPTIONS, type HealthOptions } from "./health-options.js";
+export { classifyFailure, transportErrorOf, type FailureEvidence } from "./classify-failure.js";
+
+export interface HealthKey {
+  orchestratorUri: string;
+  capability: string;
+  /** "" for BYOC, or when health is kept for the capability whatever the model. */
+  modelId: string;
+}
+
+export interface HealthState {
+  key: HealthKey;
+  /** Successes and failures in the success-rate window (neutral outcomes are not in it). */
+  samples: number;
+  /** Over the window; 1 when it is empty. */
+  successRate: number;
+  /** EWMA of normal successes; cold starts are left out and eviction jumps clamped. */
+  ewmaLatencyMs: number | undefined;
+  latencyStdDevMs: number | undefined;
+  latencySamples: number;
+  consecutiveFailures: number;
+  lastOutcome?: OutcomeClass;
+  lastOutcomeAt?: number;
+  /** From the ejection until a probe succeeds (so also while waiting for or running the probe). */
+  ejected: boolean;
+  ejectedUntil?: number;
+  /** Ejections so far, decayed by healthy time; the next ejection lasts base × (this + 1). */
+  ejections: number;
+  /** The single probe request is out. */
+  probing: boolean;
+  coldStarts: number;
+  /** A warm request was evictionFactor × slower than usual within the last evictionFlagMs. */
+  possibleEviction: boolean;
+  highVariance: boolean;
+  outcomeCounts: Record<OutcomeClass, number>;
+}
+
+/** One (orchestrator, capability, model): memory is bounded by the window size. */
+class KeyHealth {
+  readonly window: OutcomeWindow;
+  readonly latency = new LatencyStats();
+  readonly ejection = new Ejection();
+  readonly counts: number[] = OUTCOME_CLASSES.map(() => 0);
+  consecutiveFailures = 0;
+  coldStarts = 0;
+  lastOutcome: OutcomeClass | undefined;
+  lastOutcomeAt = 0;
+  lastSuccessAt: number | undefined;
+  lastEvictionAt: number | undefined;
+  /** Set by an ejection: the container may have restarted, so the next success may be cold. */
+  coldAfterEjection = false;
+
+  constructor(
+    readonly key: HealthKey,
+    windowSize: number,
+  ) {
+    this.window = new OutcomeWindow(windowSize);
+  }
+}
+
+/** Every key of one (capability, model) across orchestrators: the ejection budget and the latency yardstick. */
+class CapabilityGroup {
+  keys = 0;
+  ejected = 0;
+  readonly latency = new LatencyStats();
+}
+
+export class HealthTracker {
+  private readonly options: HealthOptions;
+  private readonly byOrchestrator = new Map<string, Map<string, Map<string, KeyHealth>>>(); // orchestrator → capability → model
+  private readonly groups = new Map<string, Map<string, CapabilityGroup>>(); // capability → model
+
+  /**
+   * populationOf: how many orchestrators serve a (capability, model), for the ejection budget; without it the tracker
+   * counts the keys it knows for that (capability, model).
+   */
+  constructor(
+    options: Partial<HealthOptions> = {},
+    private readonly now: () => number = Date.now,
+    private readonly populationOf?: (capability: string, modelId: string) => number,
+  ) {
+    this.options = resolveHealthOptions(options);
+  }
+
+  /**
+   * Records one outcome and returns the key's new state. A "success" that the latency rules read as a cold start is
+   * recorded as "cold_start": a success, counted in coldStarts, and kept out of the EWMA.
+   */
+  record(key: HealthKey, outcome: OutcomeClass, latencyMs: number): HealthState {
+    if (outcomeIndex(outcome) === undefined) throw new RangeError(`unknown outcome class ${JSON.stringify(outcome)}`);
+    const now = this.now();
+    const group = this.groupFor(key.capability, key.modelId);
+    const entry = this.entryFor(key, group);
+    const kind = outcomeKind(outcome);
+    let recorded = outcome;
+    if (kind === "success") recorded = this.recordSuccessLatency(entry, group, outcome, latencyMs, now);
+    if (kind !== "neutral") entry.window.push(kind === "failure");
+    const countIndex = outcomeIndex(recorded) as number;
+    entry.counts[countIndex] = (entry.counts[countIndex] ?? 0) + 1;
+    entry.lastOutcome = recorded;
+    entry.lastOutcomeAt = now;
+    this.updateEjection(entry, group, kind, now);
+    return this.snapshot(entry, now);
+  }
+
+  /**
+   * False while ejected. When the ejection time is up, true for exactly one caller (the probe) until its outcome is
+   * recorded, or until probeTimeoutMs passes without one. O(1), allocation-free: called for every candidate.
+   */
+  isAvailable(key: HealthKey): boolean {
+    const entry = this.lookup(key);
+    if (entry === undefined || !entry.ejection.ejected) return true;
+    return entry.ejection.admit(this.now(), this.options);
+  }
+
+  /** The figures ranking needs, without building a whole state; undefined for a key with no outcomes yet. */
+  rankingStats(key: HealthKey): { ewmaLatencyMs: number | undefined; successRate: number; latencySamples: number } | undefined {
+    const entry = this.lookup(key);
+    if (entry === undefined) return undefined;
+    return { ewmaLatencyMs: entry.latency.meanMs, successRate: entry.window.successRate, latencySamples: entry.latency.samples };
+  }
+
+  /** The key's state; an unknown key reads as fresh and healthy (and is not stored). */
+  state(key: HealthKey): HealthState {
+    const entry = this.lookup(key);
+    return entry === undefined ? freshState(key) : this.snapshot(entry, this.now());
+  }
+
+  /** Every known key matching the filter (all of them without one), e.g. for GetCapabilityHealth. */
+  states(filter: { capability?: string; modelId?: string; orchestratorUri?: string } = {}): HealthState[] {
+    const now = this.now();
+    const found: HealthState[] = [];
+    const orchestrators =
+      filter.orchestratorUri === undefined
+        ? this.byOrchestrator.values()
+        : [this.byOrchestrator.get(filter.orchestratorUri)].filter((capabilities) => capabilities !== undefined);
+    for (const capabilities of orchestrators) {
+      for (const [capability, models] of capabilities) {
+        if (filter.capability !== undefined && capability !== filter.capability) continue;
+        for (const [modelId, entry] of models) {
+          if (filter.modelId !== undefined && modelId !== filter.modelId) continue;
+          found.push(this.snapshot(entry, now));
+        }
+      }
+    }
+    return found;
+  }
+
+  /** The orchestrator left the network: drop its keys and give back their share of the ejection budget. */
+  forget(orchestratorUri: string): void {
+    const capabilities = this.byOrchestrator.get(orchestratorUri);
+    if (capabilities === undefined) return;
+    for (const [capability, models] of capabilities) {
+      for (const [modelId, entry] of models) {
+        const group = this.groups.get(capability)?.get(modelId);
+        if (group === undefined) continue;
+        group.keys--;
+        if (entry.ejection.ejected) group.ejected--;
+        if (group.keys === 0) this.groups.get(capability)?.delete(modelId);
+      }
+      if (this.groups.get(capability)?.size === 0) this.groups.delete(capability);
+    }
+    this.byOrchestrator.delete(orchestratorUri);
+  }
+
+  /** Folds a success's latency into the stats unless it was a cold start; returns the class to record it under. */
+  private recordSuccessLatency(
+    entry: KeyHealth,
+    group: CapabilityGroup,
+    outcome: OutcomeClass,
+    latencyMs: number,
+    now: number,
+  ): OutcomeClass {
+    const { options } = this;
+    const maybeCold =
+      entry.lastSuccessAt === undefined || now - entry.lastSuccessAt > options.coldStartIdleMs || entry.coldAfterEjection;
+    entry.lastSuccessAt = now;
+    // A late answer to a request sent before the ejection says nothing about the container after it.
+    if (!entry.ejection.ejected || entry.ejection.timeUp(now)) entry.coldAfterEjection = false;
+    if (outcome === "cold_start") {
+      entry.coldStarts++;
+      return outcome;
+    }
+    if (!Number.isFinite(latencyMs) || latencyMs < 0) return outcome; // no usable measurement
+    const ownMeanMs = entry.latency.meanMs;
+    const verdict = judgeSuccessLatency(
+      { latencyMs, maybeCold, ownMeanMs, ownSamples: entry.latency.samples, peerMeanMs: group.latency.meanMs },
+      options,
+    );
+    if (verdict === "cold_start") {
+      entry.coldStarts++;
+      return "cold_start";
+    }
+    let sample = latencyMs;
+    if (verdict === "possible_eviction" && ownMeanMs !== undefined) {
+      entry.lastEvictionAt = now;
+      // Clamped rather than dropped: one reload does not poison the EWMA, a lasting slowdown still shows within a few samples.
+      sample = options.evictionFactor * ownMeanMs;
+    }
+    entry.latency.add(sample, options.ewmaAlpha);
+    group.latency.add(sample, options.ewmaAlpha);
+    return outcome;
+  }
+
+  private updateEjection(entry: KeyHealth, group: CapabilityGroup, kind: "success" | "failure" | "neutral", now: number): void {
+    const { ejection } = entry;
+    if (kind === "neutral") {
+      // Busy or a payment problem says nothing about the capability: neither a failure streak breaker nor a verdict.
+      if (ejection.timeUp(now)) ejection.releaseProbe();
+      return;
+    }
+    if (kind === "success") {
+      entry.consecutiveFailures = 0;
+      if (ejection.timeUp(now)) {
+        ejection.restore(now);
+        group.ejected--;
+      }
+      return;
+    }
+    entry.consecutiveFailures++;
+    if (ejection.ejected) {
+      // A failed probe ejects again, for longer. Failures of requests sent before the ejection change nothing.
+      if (ejection.timeUp(now)) this.eject(entry, now);
+      return;
+    }
+    if (entry.consecutiveFailures < this.options.consecutiveFailuresToEject) return;
+    // Over budget the key stays in service and every further failure asks again, so it goes as soon as room frees up.
+    if (!ejectionAllowed(group.ejected, this.population(entry.key, group), this.options.maxEjectionPercent)) return;
+    this.eject(entry, now);
+    group.ejected++;
+  }
+
+  private eject(entry: KeyHealth, now: number): void {
+    entry.ejection.eject(now, this.options);
+    entry.coldAfterEjection = true;
+  }
+
+  private population(key: HealthKey, group: CapabilityGroup): number {
+    return this.populationOf === undefined ? group.keys : Math.max(1, this.populationOf(key.capability, key.modelId));
+  }
+
+  private lookup(key: HealthKey): KeyHealth | undefined {
+    return this.byOrchestrator.get(key.orchestratorUri)?.get(key.capability)?.get(key.modelId);
+  }
+
+  private entryFor(key: HealthKey, group: CapabilityGroup): KeyHealth {
+    const capabilities = getOrCreate(this.byOrchestrator, key.orchestratorUri, () => new Map<string, Map<string, KeyHealth>>());
+    const models = getOrCreate(capabilities, key.capability, () => new Map<string, KeyHealth>());
+    let entry = models.get(key.modelId);
+    if (entry === undefined) {
+      const ownKey = Object.freeze({ orchestratorUri: key.orchestratorUri, capability: key.capability, modelId: key.modelId });
+      entry = new KeyHealth(ownKey, this.options.windowSize);
+      models.set(key.modelId, entry);
+      group.keys++;
+    }
+    return entry;
+  }
+
+  private groupFor(capability: string, modelId: string): CapabilityGroup {
+    const models = getOrCreate(this.groups, capability, () => new Map<string, CapabilityGroup>());
+    return getOrCreate(models, modelId, () => new CapabilityGroup());
+  }
+
+  private snapshot(entry: KeyHealth, now: number): HealthState {
+    const { options } = this;
+    const { ejection, latency } = entry;
+    const cv = latency.coefficientOfVariation;
+    const state: HealthState = {
+      key: entry.key,
+      samples: entry.window.samples,
+      successRate: entry.window.successRate,
+      ewmaLatencyMs: latency.meanMs,
+      latencyStdDevMs: latency.stdDevMs,
+      latencySamples: latency.samples,
+      consecutiveFailures: entry.consecutiveFailures,
+      ejected: ejection.ejected,
+      ejections: ejection.ejections(now, options),
+      probing: ejection.ejected && ejection.probing(now, options),
+      coldStarts: entry.coldStarts,
+      possibleEviction: entry.lastEvictionAt !== undefined && now - entry.lastEvictionAt < options.evictionFlagMs,
+      highVariance: latency.samples >= options.minLatencySamples && cv !== undefined && cv > options.highVarianceCv,
+      outcomeCounts: countsRecord(entry.counts),
+    };
+    if (entry.lastOutcome !== undefined) {
+      state.lastOutcome = entry.lastOutcome;
+      state.lastOutcomeAt = entry.lastOutcomeAt;
+    }
+    if (ejection.ejected) state.ejectedUntil = ejection.ejectedUntil;
+    return state;
+  }
+}
+
+function freshState(key: HealthKey): HealthState {
+  return {
+    key: { orchestratorUri: key.orchestratorUri, capability: key.capability, modelId: key.modelId },
+    samples: 0,
+    successRate: 1,
+    ewmaLatencyMs: undefined,
+    latencyStdDevMs: undefined,
+    latencySamples: 0,
+    consecutiveFailures: 0,
+    ejected: false,
+    ejections: 0,
+    probing: false,
+    coldStarts: 0,
+    possibleEviction: false,
+    highVariance: false,
+    outcomeCounts: countsRecord(undefined),
+  };
+}
+
+function countsRecord(counts: readonly number[] | undefined): Record<OutcomeClass, number> {
+  const record = {} as Record<OutcomeClass, number>;
+  OUTCOME_CLASSES.forEach((outcome, index) => {
+    record[outcome] = counts?.[index] ?? 0;
+  });
+  return record;
+}
+
+function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = create();
+    map.set(key, value);
+  }
+  return value;
+}

@@ -1,0 +1,156 @@
+// Route, ReportOutcome, ListOfferings, GetCapabilityHealth and WatchNetworkCapabilities over real sockets, on the
+// simulated network.
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../src/config.js";
+import { startGateway, type Gateway } from "../src/gateway.js";
+import { GatewayService, OutcomeClass, WarmPolicy } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
+import { silentLogger } from "../src/log.js";
+
+const REALVIS = "SG161222/RealVisXL_V4.0_Lightning";
+let gateway: Gateway;
+let client: Client<typeof GatewayService>;
+
+async function failure(promise: Promise<unknown>): Promise<ConnectError> {
+  return ConnectError.from(await promise.then(() => new Error("expected a failure"), (e: unknown) => e));
+}
+
+beforeAll(async () => {
+  gateway = await startGateway(
+    parseConfig([
+      "-devnet", "-httpAddr", "127.0.0.1:0", "-cliAddr", "off", "-selectionSeed", "7", "-ethUsdRate", "3000",
+      "-maxPricePerCapability", JSON.stringify({ capabilities_prices: [
+        { pipeline: "image-to-image", model_id: "default", price_per_unit: 4000, pixels_per_unit: 1 },
+        { pipeline: "segmentation", price_per_unit: 0.0000000003, pixels_per_unit: 1, currency: "ETH" },
+        { pipeline: "depth", price_per_unit: 0.00000000001, pixels_per_unit: 1, currency: "USD" },
+      ] }),
+    ]),
+    silentLogger(),
+  );
+  await gateway.discovery.refreshNow();
+  client = createClient(GatewayService, createGrpcTransport({ baseUrl: gateway.servers.api.url }));
+});
+afterAll(async () => {
+  await gateway?.close();
+});
+
+describe("Route", () => {
+  it("ranks warm before cold and explains why, with the exact price and the ceiling that applied", async () => {
+    const response = await client.route({ capability: "image-to-image", modelId: REALVIS, count: 5 });
+    expect(response.routeId).toMatch(/^[0-9a-f]{24}$/);
+    // orch-alpha (warm, 4768.371 wei/pixel) is over the 4000 ceiling; orch-bravo (cold, 1/3) fits.
+    expect(response.candidates.map((c) => c.price)).toEqual([{ numerator: "1", denominator: "3", $typeName: "livepeer.gateway.v1.WeiPrice" }]);
+    expect(response.ceiling?.numerator).toBe("4000");
+    expect(response.ceilingSource).toMatch(/maxPricePerCapability\[0\] image-to-image\/default/);
+    expect(response.summary).toMatch(/1 over ceiling/);
+    expect(response.candidates[0]?.reason).toMatch(/cold; .* ms discovery round trip; 1\/3 wei\/unit \(exact\)/);
+    expect(response.candidates[0]?.priceUsd).not.toBe("");
+    expect(response.retryProfile?.name).toBe("low-latency");
+  });
+
+  it("applies ceilings given in ETH and USD, and answers RESOURCE_EXHAUSTED with the cheapest price when all are over", async () => {
+    // segmentation ceiling 0.0000000003 ETH = 300 000 000 wei/s: every segmentation offer fits.
+    expect((await client.route({ capability: "segmentation", count: 10 })).candidates.length).toBeGreaterThanOrEqual(2);
+    // depth ceiling 1e-11 USD at 3000 USD/ETH = 1e7/3000 = 10000/3 wei/s: nothing fits.
+    const err = await failure(client.route({ capability: "depth" }));
+    expect(err.code).toBe(Code.ResourceExhausted);
+    expect(err.rawMessage).toMatch(/over the price ceiling of 10000\/3 wei\/unit .*the cheapest is 42000 wei\/unit/);
+  });
+
+  it("never lets a request raise the configured ceiling, only lower it", async () => {
+    const raised = await client.route({ capability: "image-to-image", modelId: REALVIS, maxPricePerUnit: "100000", count: 5 });
+    expect(raised.ceiling?.numerator).toBe("4000");
+    const lowered = await failure(client.route({ capability: "image-to-image", modelId: REALVIS, maxPricePerUnit: "0.0000000000000000001ETH" }));
+    expect(lowered.code).toBe(Code.ResourceExhausted);
+  });
+
+  it.each([
+    [{ capability: "" }, Code.InvalidArgument, /capability is required/],
+    [{ capability: "style-transfer", count: -1 }, Code.InvalidArgument, /count must be between 1 and 100, got -1/],
+    [{ capability: "style-transfer", maxPricePerUnit: "cheap" }, Code.InvalidArgument, /max_price_per_unit "cheap"/],
+    [{ capability: "style-transfer", region: "mars-1" }, Code.InvalidArgument, /region "mars-1" is not a configured region/],
+    [{ capability: "style-transfr" }, Code.NotFound, /no orchestrator offers capability "style-transfr"; did you mean "style-transfer"/],
+    [{ capability: "image-to-image", modelId: "realvis" }, Code.NotFound, /did you mean "SG161222\/RealVisXL_V4.0_Lightning"/],
+  ])("rejects %j with a message naming the problem", async (request, code, message) => {
+    const err = await failure(client.route(request));
+    expect(err.code).toBe(code);
+    expect(err.rawMessage).toMatch(message);
+  });
+
+  it("honours exclusions and warm-required", async () => {
+    const all = await client.route({ capability: "style-transfer", count: 10 });
+    expect(all.candidates.length).toBeGreaterThanOrEqual(2);
+    const excluded = all.candidates[0]?.orchestratorUri ?? "";
+    const rest = await client.route({ capability: "style-transfer", count: 10, excludeOrchestrators: [excluded] });
+    expect(rest.candidates.map((c) => c.orchestratorUri)).not.toContain(excluded);
+    const err = await failure(client.route({ capability: "text-to-image", modelId: "stabilityai/sdxl-turbo", warm: WarmPolicy.REQUIRE }));
+    expect(err.code).toBe(Code.Unavailable);
+    expect(err.rawMessage).toMatch(/1 cold/);
+  });
+});
+
+describe("ReportOutcome and health", () => {
+  it("ejects an orchestrator for one capability after consecutive failures, and only for that capability", async () => {
+    const first = await client.route({ capability: "segmentation", count: 10 });
+    const target = first.candidates[0]?.orchestratorUri ?? "";
+    for (let i = 0; i < 5; i++) {
+      const routed = await client.route({ capability: "segmentation", count: 10 });
+      const response = await client.reportOutcome({
+        routeId: routed.routeId,
+        orchestratorUri: target,
+        outcome: OutcomeClass.GPU_OOM,
+        latency: { seconds: 0n, nanos: 50_000_000 },
+      });
+      expect(response.health?.consecutiveFailures).toBe(i + 1);
+    }
+    const after = await client.route({ capability: "segmentation", count: 10 });
+    expect(after.candidates.map((c) => c.orchestratorUri)).not.toContain(target);
+    expect(after.summary).toMatch(/1 ejected/);
+    // Another capability on the same orchestrator is untouched.
+    const targetOffers = gateway.discovery.snapshot.orchestrator(target)?.offers.map((o) => o.capability) ?? [];
+    const other = targetOffers.find((c) => c !== "segmentation" && c !== "depth");
+    if (other) {
+      const otherRoute = await client.route({ capability: other, count: 10 });
+      expect(otherRoute.candidates.map((c) => c.orchestratorUri)).toContain(target);
+    }
+    const health = await client.getCapabilityHealth({ capability: "segmentation", orchestratorUri: target });
+    expect(health.entries[0]?.health).toMatchObject({ ejected: true, lastOutcome: OutcomeClass.GPU_OOM });
+  });
+
+  it("rejects reports for unknown routes, strangers, duplicates and unspecified outcomes", async () => {
+    const routed = await client.route({ capability: "style-transfer" });
+    const uri = routed.candidates[0]?.orchestratorUri ?? "";
+    const latency = { seconds: 0n, nanos: 1_000_000 };
+    expect((await failure(client.reportOutcome({ routeId: "nope", orchestratorUri: uri, outcome: OutcomeClass.SUCCESS, latency }))).code).toBe(Code.NotFound);
+    expect((await failure(client.reportOutcome({ routeId: routed.routeId, orchestratorUri: "https://x:1", outcome: OutcomeClass.SUCCESS, latency }))).code).toBe(Code.InvalidArgument);
+    expect((await failure(client.reportOutcome({ routeId: routed.routeId, orchestratorUri: uri, outcome: OutcomeClass.UNSPECIFIED, latency }))).code).toBe(Code.InvalidArgument);
+    await client.reportOutcome({ routeId: routed.routeId, orchestratorUri: uri, outcome: OutcomeClass.SUCCESS, latency });
+    expect((await failure(client.reportOutcome({ routeId: routed.routeId, orchestratorUri: uri, outcome: OutcomeClass.SUCCESS, latency }))).code).toBe(Code.AlreadyExists);
+  });
+});
+
+describe("ListOfferings and WatchNetworkCapabilities", () => {
+  it("lists every capability with models, counts, price ranges in wei and USD, and the retry profile", async () => {
+    const json = createClient(GatewayService, createConnectTransport({ baseUrl: gateway.servers.api.url, httpVersion: "1.1" }));
+    const { offerings } = await json.listOfferings({});
+    const imageToImage = offerings.find((o) => o.capability === "image-to-image");
+    expect(imageToImage).toMatchObject({ byoc: false, orchestrators: 2, warmOrchestrators: 1 });
+    expect(imageToImage?.price).toMatchObject({ min: { numerator: "1", denominator: "3" }, unit: "pixel" });
+    expect(imageToImage?.price?.minUsd).not.toBe("");
+    const depth = offerings.find((o) => o.capability === "depth");
+    expect(depth).toMatchObject({ byoc: true, retryProfile: { name: "per-frame" } });
+    expect(depth?.price?.unit).toBe("second");
+  });
+
+  it("streams the current snapshot first, filtered by capability", async () => {
+    const abort = new AbortController();
+    const iterator = client.watchNetworkCapabilities({ capability: "llm" }, { signal: abort.signal })[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done) throw new Error("stream ended before its first message");
+    expect(first.value.initial).toBe(true);
+    expect(first.value.upserted.map((entry) => entry.offers.some((offer) => offer.capability === "llm"))).toEqual([true, true]);
+    abort.abort();
+    await iterator.return?.();
+  });
+});

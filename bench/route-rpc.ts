@@ -1,0 +1,202 @@
+// Workload 2: the Route RPC against the no-op Ping RPC on the same gateway and port, over gRPC (two client stacks)
+// and Connect JSON. The gateway runs here on the simulated network; the callers run in a child process
+// (rpc-load.ts) so the two do not share an event loop. Each round runs Ping and Route back to back (the order
+// alternates between rounds); the ratio is the median of the per-round Route/Ping ratios.
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { parseConfig } from "../src/config.js";
+import { startGateway } from "../src/gateway.js";
+import { silentLogger } from "../src/log.js";
+import type { BenchResult } from "./report.js";
+import { median, round } from "./stats.js";
+
+export const TRANSPORTS = ["gRPC (connect-node, h2c)", "gRPC (@grpc/grpc-js)", "Connect JSON (HTTP/1.1)"] as const;
+export type TransportName = (typeof TRANSPORTS)[number];
+export type RpcName = "Ping" | "Route";
+
+export interface LoadRequest {
+  id: number;
+  transport: TransportName;
+  rpc: RpcName;
+  concurrency: number;
+  durationMs: number;
+  maxCalls: number;
+}
+
+export interface LoadResult {
+  ok: number;
+  errors: number;
+  elapsedMs: number;
+  /** CPU time of the client process during the run (all its threads). */
+  cpuMs: number;
+  /** The first failure, e.g. "UNIMPLEMENTED: …". */
+  firstError?: string;
+}
+
+const CONCURRENCY = [16, 64];
+const ROUNDS = 3;
+/** One run of one RPC: this long, or MAX_CALLS calls, whichever ends first. */
+const RUN_MS = 1_000;
+const MAX_CALLS = 200_000;
+const WARMUP_MS = 300;
+const GOAL_RATIO = 0.9;
+/** What Route asks for: a BYOC capability three of the simulated orchestrators offer. */
+const ROUTE_REQUEST = { capability: "depth" };
+
+/** The child process generating load, driven one run at a time. */
+class LoadGenerator {
+  private readonly child: ChildProcess;
+  private readonly pending = new Map<number, (result: LoadResult) => void>();
+  private nextId = 1;
+
+  constructor(baseUrl: string) {
+    const script = fileURLToPath(new URL("./rpc-load.ts", import.meta.url));
+    this.child = fork(script, [baseUrl, JSON.stringify(ROUTE_REQUEST)], { execArgv: ["--import", import.meta.resolve("tsx")], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child.on("message", (message: { id: number; result: LoadResult }) => {
+      this.pending.get(message.id)?.(message.result);
+      this.pending.delete(message.id);
+    });
+  }
+
+  run(request: Omit<LoadRequest, "id">): Promise<LoadResult> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      // A hung server must not hang the benchmark: every run ends within its duration plus a margin.
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${request.transport} ${request.rpc}: no result ${request.durationMs + 10_000} ms after start`));
+      }, request.durationMs + 10_000);
+      this.pending.set(id, (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
+      this.child.send({ id, ...request });
+    });
+  }
+
+  close(): void {
+    this.child.disconnect();
+  }
+}
+
+export async function benchRouteRpc(progress: (line: string) => void): Promise<BenchResult[]> {
+  const gateway = await startGateway(parseConfig(["-devnet", "-httpAddr", "127.0.0.1:0", "-cliAddr", "off"]), silentLogger());
+  const results: BenchResult[] = [];
+  try {
+    await gateway.discovery.refreshNow();
+    const orchestrators = gateway.devnet?.uris.length ?? 0;
+    progress(`rpc: gateway at ${gateway.servers.api.url} with ${orchestrators} simulated orchestrators`);
+    const load = new LoadGenerator(gateway.servers.api.url);
+    try {
+      for (const transport of TRANSPORTS) results.push(...(await benchTransport(load, transport, orchestrators, progress)));
+    } finally {
+      load.close();
+    }
+  } finally {
+    await gateway.close();
+  }
+  return results;
+}
+
+interface Run {
+  requestsPerSecond: number;
+  /** CPU time per successful call: the gateway process (server) and the load generator (client). */
+  serverCpuUsPerCall: number;
+  clientCpuUsPerCall: number;
+  errors: number;
+  firstError?: string;
+}
+
+async function measure(load: LoadGenerator, request: Omit<LoadRequest, "id">): Promise<Run> {
+  const cpu = process.cpuUsage();
+  const result = await load.run(request);
+  const server = process.cpuUsage(cpu);
+  const calls = Math.max(1, result.ok);
+  return {
+    requestsPerSecond: result.ok / (result.elapsedMs / 1_000),
+    serverCpuUsPerCall: (server.user + server.system) / calls,
+    clientCpuUsPerCall: (result.cpuMs * 1_000) / calls,
+    errors: result.errors,
+    ...(result.firstError !== undefined ? { firstError: result.firstError } : {}),
+  };
+}
+
+/** Medians over the rounds, and the per-round throughput. */
+function figures(runs: readonly Run[]): Record<string, unknown> & { requestsPerSecond: number } {
+  return {
+    requestsPerSecond: Math.round(median(runs.map((r) => r.requestsPerSecond))),
+    serverCpuUsPerCall: Math.round(median(runs.map((r) => r.serverCpuUsPerCall))),
+    clientCpuUsPerCall: Math.round(median(runs.map((r) => r.clientCpuUsPerCall))),
+    rounds: runs.map((r) => Math.round(r.requestsPerSecond)),
+  };
+}
+
+async function benchTransport(
+  load: LoadGenerator,
+  transport: TransportName,
+  orchestrators: number,
+  progress: (line: string) => void,
+): Promise<BenchResult[]> {
+  const name = (concurrency: number): string => `Route/Ping, ${transport}, ${concurrency} in flight`;
+  const goal = `Route/Ping >= ${GOAL_RATIO}`;
+  const parameters = (concurrency: number): Record<string, unknown> => ({
+    transport,
+    concurrency,
+    rounds: ROUNDS,
+    runMs: RUN_MS,
+    maxCallsPerRun: MAX_CALLS,
+    route: ROUTE_REQUEST,
+    simulatedOrchestrators: orchestrators,
+    clients: "one child process, one connection per transport",
+  });
+
+  // One call of each first: an RPC that fails (e.g. not wired yet) is reported, not benchmarked.
+  const failures: string[] = [];
+  for (const rpc of ["Ping", "Route"] as const) {
+    const probe = await load.run({ transport, rpc, concurrency: 1, durationMs: 5_000, maxCalls: 1 });
+    if (probe.ok !== 1) failures.push(`${rpc} failed: ${probe.firstError ?? "no answer"}`);
+  }
+  if (failures.length > 0) {
+    progress(`rpc: ${transport}: skipped (${failures.join("; ")})`);
+    return CONCURRENCY.map((concurrency) => ({
+      name: name(concurrency),
+      parameters: parameters(concurrency),
+      measured: null,
+      goal,
+      pass: false,
+      note: `not run: ${failures.join("; ")}`,
+    }));
+  }
+
+  for (const rpc of ["Ping", "Route"] as const) {
+    await load.run({ transport, rpc, concurrency: Math.max(...CONCURRENCY), durationMs: WARMUP_MS, maxCalls: MAX_CALLS });
+  }
+  const results: BenchResult[] = [];
+  for (const concurrency of CONCURRENCY) {
+    const runs: Record<RpcName, Run[]> = { Ping: [], Route: [] };
+    const ratios: number[] = [];
+    const errors: string[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const order: RpcName[] = r % 2 === 0 ? ["Ping", "Route"] : ["Route", "Ping"];
+      for (const rpc of order) {
+        const run = await measure(load, { transport, rpc, concurrency, durationMs: RUN_MS, maxCalls: MAX_CALLS });
+        runs[rpc].push(run);
+        if (run.errors > 0) errors.push(`${rpc}: ${run.errors} errors (${run.firstError})`);
+      }
+      ratios.push((runs.Route[r] as Run).requestsPerSecond / (runs.Ping[r] as Run).requestsPerSecond);
+    }
+    const ratio = round(median(ratios), 3);
+    results.push({
+      name: name(concurrency),
+      parameters: parameters(concurrency),
+      measured: figures(runs.Route),
+      baseline: figures(runs.Ping),
+      ratio,
+      goal,
+      pass: ratio >= GOAL_RATIO && errors.length === 0,
+      ...(errors.length > 0 ? { note: errors.join("; ") } : {}),
+    });
+    progress(`rpc: ${transport}, ${concurrency} in flight: Route ${figures(runs.Route).requestsPerSecond}/s, Ping ${figures(runs.Ping).requestsPerSecond}/s, ratio ${ratio}`);
+  }
+  return results;
+}

@@ -168,7 +168,8 @@ describe("simulated orchestrators over TLS", () => {
     const alpha = handle("orch-alpha");
     const info = await getOrchestrator(client("orch-alpha"));
 
-    expect(info.transcoder).toBe(alpha.uri);
+    expect(info.transcoder).toBe(alpha.serviceUri);
+    expect(alpha.serviceUri).not.toBe(alpha.uri); // the BYOC/HTTP port, not the gRPC one
     expect(info.address).toHaveLength(20);
     expect(hexlify(info.address)).toBe(alpha.address.toLowerCase());
     expect(alpha.address).toBe(simulatedOrchestratorWallet("orch-alpha").address);
@@ -248,7 +249,7 @@ describe("simulated orchestrators over TLS", () => {
     expect(bravo.priceInfo).toMatchObject({ pricePerUnit: 1n, pixelsPerUnit: 3n });
     expect(bravo.capabilitiesPrices).toEqual([]);
     expect(bravo.hardware).toEqual([]);
-    expect(bravo.transcoder).toBe(handle("orch-bravo").uri);
+    expect(bravo.transcoder).toBe(handle("orch-bravo").serviceUri);
     expect(bravo.capabilities?.constraints?.PerCapability[28]?.models[REALVIS]?.warm).toBe(false);
 
     const alpha = await getOrchestrator(client("orch-alpha"), scopedRequest({ "image-to-image": REALVIS }));
@@ -325,7 +326,7 @@ describe("behaviours", () => {
     const late = await grpcFailure(getOrchestrator(client, {}, 100));
     expect(late.code).toBe(grpc.status.DEADLINE_EXCEEDED);
     const info = await getOrchestrator(client, {}, 5000);
-    expect(info.transcoder).toBe(orchestrator.uri);
+    expect(info.transcoder).toBe(orchestrator.serviceUri);
     orchestrator.setBehaviour({ kind: "normal" });
   });
 
@@ -335,7 +336,7 @@ describe("behaviours", () => {
     expect(failure.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(failure.details).toBe("go away");
     orchestrator.setBehaviour({ kind: "normal" });
-    expect((await getOrchestrator(client)).transcoder).toBe(orchestrator.uri);
+    expect((await getOrchestrator(client)).transcoder).toBe(orchestrator.serviceUri);
   });
 
   it("absurd: a decodable reply full of values a gateway must reject", async () => {
@@ -348,8 +349,8 @@ describe("behaviours", () => {
     expect(info.capabilities?.version.length).toBeGreaterThanOrEqual(10 * 1024);
     expect(Object.keys(info.capabilities?.capacities ?? {}).length).toBeGreaterThanOrEqual(100_000);
     expect(info.capabilitiesPrices.some((price) => price.pixelsPerUnit === 0n)).toBe(true);
-    expect(info.transcoder).toBe(orchestrator.uri);
-    expect(hexlify(info.address)).toBe(hexlify(absurdOrchestratorInfo(orchestrator.uri).address));
+    expect(info.transcoder).toBe(orchestrator.serviceUri);
+    expect(hexlify(info.address)).toBe(hexlify(absurdOrchestratorInfo(orchestrator.serviceUri).address));
   });
 
   it("oversized: a reply above 4 MiB is refused by a default client with RESOURCE_EXHAUSTED", async () => {
@@ -358,7 +359,7 @@ describe("behaviours", () => {
     orchestrator.setBehaviour({ kind: "normal" });
     expect(failure.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(OVERSIZED_REPLY_BYTES).toBeGreaterThan(4 * 1024 * 1024);
-    expect((await getOrchestrator(client)).transcoder).toBe(orchestrator.uri);
+    expect((await getOrchestrator(client)).transcoder).toBe(orchestrator.serviceUri);
   });
 
   it("counts GetOrchestrator calls", () => {
@@ -388,8 +389,9 @@ describe("hang, plaintext and garbage peers", () => {
     const client = clientFor(orchestrator.uri);
     try {
       expect(orchestrator.uri).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(orchestrator.serviceUri).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const info = await getOrchestrator(client);
-      expect(info.transcoder).toBe(orchestrator.uri);
+      expect(info.transcoder).toBe(orchestrator.serviceUri);
       expect(hexlify(info.address)).toBe(hexlify(getBytes(orchestrator.address)));
     } finally {
       closeClient(client);
@@ -433,7 +435,10 @@ describe("starting", () => {
         continue;
       }
       await devnet.close();
+      const n = DEFAULT_DEVNET_SPECS.length;
       expect(devnet.uris).toEqual(DEFAULT_DEVNET_SPECS.map((_, index) => `https://127.0.0.1:${firstPort + index}`));
+      expect(devnet.serviceUris).toEqual(DEFAULT_DEVNET_SPECS.map((_, index) => `https://127.0.0.1:${firstPort + n + index}`));
+      expect(devnet.admin?.uri).toBe(`http://127.0.0.1:${firstPort + 2 * n}`);
       return;
     }
     throw new Error("no free run of ports found");

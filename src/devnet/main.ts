@@ -1,7 +1,8 @@
 // `npm run devnet`: starts the default simulated network on 127.0.0.1 and prints what to give a gateway.
-//   -port <n>   first port; the orchestrators take n, n+1, ... (default: free ports)
+//   -port <n>   first port; the orchestrators' gRPC servers take n, n+1, ..., their BYOC service ports the next
+//               ones, and the admin endpoint the port after those (default: free ports)
 import { formatPrice } from "../network/price.js";
-import { DEFAULT_DEVNET_SPECS, startDevnet, type Devnet } from "./network.js";
+import { DEFAULT_DEVNET_SPECS, devnetPortCount, startDevnet, type Devnet } from "./network.js";
 import type { SimulatedOrchestrator } from "./orchestrator.js";
 
 /** What one unit of each pipeline's price is (go-livepeer bills AI work in these units). */
@@ -18,9 +19,12 @@ function parseFirstPort(args: readonly string[]): number | undefined {
     if (!match) throw new Error(`unknown argument "${arg}" (usage: npm run devnet -- [-port <first port>])`);
     const value = match[1] ?? args[++i];
     const port = Number(value);
-    const last = port + DEFAULT_DEVNET_SPECS.length - 1;
+    const count = devnetPortCount(DEFAULT_DEVNET_SPECS.length);
+    const last = port + count - 1;
     if (!Number.isInteger(port) || port < 1 || last > 65535) {
-      throw new Error(`-port must be a whole number from 1 to ${65536 - DEFAULT_DEVNET_SPECS.length}, got "${value ?? ""}"`);
+      throw new Error(
+        `-port must be a whole number from 1 to ${65536 - count} (the devnet takes ${count} ports from it), got "${value ?? ""}"`,
+      );
     }
     return port;
   }
@@ -42,15 +46,32 @@ function describeOffers(orchestrator: SimulatedOrchestrator): string {
 
 function printNetwork(devnet: Devnet): void {
   console.log("SIMULATED Livepeer network (devnet): fake orchestrators on 127.0.0.1.");
-  console.log("They answer net.Orchestrator/GetOrchestrator like go-livepeer; no GPUs, no models, no real money.\n");
+  console.log(
+    "They answer net.Orchestrator/GetOrchestrator and BYOC /process/token and /process/request/<path> like " +
+      "go-livepeer;\nno GPUs, no models, no real money.\n",
+  );
   for (const orchestrator of devnet.orchestrators) {
     const { spec } = orchestrator;
     console.log(
       `${spec.name}  ${orchestrator.uri}  ${orchestrator.address}  v${spec.version}, ` +
-        `base ${formatPrice(spec.transcodingPrice)} wei/pixel; ${describeOffers(orchestrator)}`,
+        `base ${formatPrice(spec.transcodingPrice)} wei/pixel; ${describeOffers(orchestrator)}\n` +
+        `  service URI (BYOC): ${orchestrator.serviceUri}`,
     );
   }
   console.log(`\nGateway flag:\n  -orchAddr ${devnet.orchAddr}\n`);
+  if (devnet.admin) {
+    const first = devnet.orchestrators[0];
+    console.log(`Admin (BYOC fault injection): ${devnet.admin.uri}`);
+    console.log(`  curl ${devnet.admin.uri}/faults`);
+    if (first) {
+      const capability = first.byoc.capabilities[0] ?? "*";
+      console.log(
+        `  curl -X PUT ${devnet.admin.uri}/faults -d '{"orchestrator":"${first.spec.name}","capability":"${capability}",` +
+          `"fault":{"mode":"latency","ms":200}}'`,
+      );
+    }
+    console.log(`  curl -X DELETE ${devnet.admin.uri}/faults\n`);
+  }
   console.log("Press Ctrl+C to stop.");
 }
 

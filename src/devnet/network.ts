@@ -2,6 +2,7 @@
 // model warm on one and cold on another, the same BYOC capability at different prices), with sub-wei per-pixel
 // prices so that floored listings and exact quotes differ.
 import { weiPerUnit } from "../network/price.js";
+import { startDevnetAdmin, type DevnetAdmin } from "./admin.js";
 import {
   startSimulatedOrchestrator,
   type SimulatedOrchestrator,
@@ -183,19 +184,41 @@ export const DEFAULT_DEVNET_SPECS: readonly SimulatedOrchestratorSpec[] = [
 ];
 
 export interface DevnetOptions {
-  /** Port of the first orchestrator; the others take the following ports. Default: free ports. */
+  /**
+   * Port of the first orchestrator's gRPC server; with n orchestrators the gRPC servers take firstPort … +n-1,
+   * their BYOC servers (service URIs) the next n ports, and the admin endpoint the port after those
+   * (devnetPortCount(n) ports in all). Default: free ports.
+   */
   readonly firstPort?: number;
-  /** false serves h2c ("http://" URIs); default TLS. */
+  /** false serves h2c and plaintext HTTP ("http://" URIs); default TLS. */
   readonly tls?: boolean;
   readonly specs?: readonly SimulatedOrchestratorSpec[];
+  /** Start the admin endpoint (fault switching over HTTP). Default true. */
+  readonly admin?: boolean;
+  /** Check BYOC signatures as on-chain orchestrators do (see SimulatedOrchestratorOptions). Default false. */
+  readonly verifySignatures?: boolean;
+  /** Refuse the BYOC signature "0x" like go-livepeer at the reference commit (see SimulatedOrchestratorOptions). */
+  readonly rejectBareSigPrefix?: boolean;
 }
 
 export interface Devnet {
   readonly orchestrators: readonly SimulatedOrchestrator[];
+  /** gRPC URIs, one per orchestrator. */
   readonly uris: readonly string[];
+  /** Service URIs (the BYOC HTTP servers), one per orchestrator, in the same order. */
+  readonly serviceUris: readonly string[];
   /** The comma-separated `-orchAddr` value for a gateway. */
   readonly orchAddr: string;
+  /** The admin endpoint, unless started with admin: false. */
+  readonly admin: DevnetAdmin | undefined;
+  /** The orchestrator with this spec name; throws naming the known ones otherwise. */
+  orchestrator(name: string): SimulatedOrchestrator;
   close(): Promise<void>;
+}
+
+/** Ports a devnet of `orchestrators` takes from firstPort: gRPC and BYOC for each, plus the admin endpoint. */
+export function devnetPortCount(orchestrators: number): number {
+  return 2 * orchestrators + 1;
 }
 
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
@@ -209,6 +232,9 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       const orchestratorOptions: SimulatedOrchestratorOptions = {
         tls: options.tls ?? true,
         port: options.firstPort === undefined ? 0 : options.firstPort + index,
+        byocPort: options.firstPort === undefined ? 0 : options.firstPort + specs.length + index,
+        verifySignatures: options.verifySignatures,
+        rejectBareSigPrefix: options.rejectBareSigPrefix,
       };
       return startSimulatedOrchestrator(spec, orchestratorOptions);
     }),
@@ -219,13 +245,35 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     await Promise.all(orchestrators.map((orchestrator) => orchestrator.close()));
     throw failure.reason;
   }
+  let admin: DevnetAdmin | undefined;
+  if (options.admin ?? true) {
+    try {
+      admin = await startDevnetAdmin(orchestrators, {
+        port: options.firstPort === undefined ? 0 : options.firstPort + 2 * specs.length,
+      });
+    } catch (error) {
+      await Promise.all(orchestrators.map((orchestrator) => orchestrator.close()));
+      throw error;
+    }
+  }
   const uris = orchestrators.map((orchestrator) => orchestrator.uri);
+  let closing: Promise<void> | undefined;
   return {
     orchestrators,
     uris,
+    serviceUris: orchestrators.map((orchestrator) => orchestrator.serviceUri),
     orchAddr: uris.join(","),
-    async close() {
-      await Promise.all(orchestrators.map((orchestrator) => orchestrator.close()));
+    admin,
+    orchestrator(name) {
+      const found = orchestrators.find((orchestrator) => orchestrator.spec.name === name);
+      if (!found) throw new Error(`devnet: no orchestrator named "${name}" (known: ${names.join(", ")})`);
+      return found;
+    },
+    close() {
+      closing ??= (async () => {
+        await Promise.all([admin?.close(), ...orchestrators.map((orchestrator) => orchestrator.close())]);
+      })();
+      return closing;
     },
   };
 }

@@ -28,9 +28,13 @@ import { modelOffers, type SimulatedModelOffer, type SimulatedOrchestratorSpec }
 
 /** Who is answering: the service URI and the 20-byte node account. */
 export interface OrchestratorIdentity {
-  readonly uri: string;
+  /** The advertised service URI (OrchestratorInfo.transcoder): where BYOC and AI requests go. */
+  readonly serviceUri: string;
   readonly address: Uint8Array;
 }
+
+/** Whether a BYOC capability is registered now; a `down` one is missing from capabilities_prices, as upstream. */
+export type ByocRegistration = (name: string) => boolean;
 
 /**
  * Seam for payments: ticket parameters for the sender of a request. None is set today, as on an off-chain
@@ -52,15 +56,16 @@ export function orchestratorInfoFor(
   identity: OrchestratorIdentity,
   request: OrchestratorRequest,
   ticketParams?: TicketParamsProvider,
+  byocRegistered: ByocRegistration = () => true,
 ): OrchestratorInfo {
   const offers = modelOffers(spec);
   const scoped = request.capabilities;
   return create(OrchestratorInfoSchema, {
-    transcoder: identity.uri,
+    transcoder: identity.serviceUri,
     address: identity.address,
     capabilities: advertisedCapabilities(spec, offers),
     priceInfo: exactPriceInfo(scoped ? quoteForCapabilities(spec, scoped) : spec.transcodingPrice),
-    capabilitiesPrices: scoped ? [] : listedPrices(spec, offers),
+    capabilitiesPrices: scoped ? [] : listedPrices(spec, offers, byocRegistered),
     hardware: scoped ? [] : hardwareOf(spec, offers),
     authToken: freshAuthToken(),
     ticketParams: ticketParams?.(request),
@@ -138,13 +143,17 @@ function advertisedCapabilities(
   };
 }
 
-/** The listing's capabilities_prices: whole wei per unit, floored, then BYOC per-second prices. */
-function listedPrices(spec: SimulatedOrchestratorSpec, offers: readonly SimulatedModelOffer[]): PriceInfoInit[] {
+/** The listing's capabilities_prices: whole wei per unit, floored, then the registered BYOC per-second prices. */
+function listedPrices(
+  spec: SimulatedOrchestratorSpec,
+  offers: readonly SimulatedModelOffer[],
+  byocRegistered: ByocRegistration,
+): PriceInfoInit[] {
   return [
     ...offers.map(({ capabilityId, model }) =>
       flooredPriceInfo(model.price, { capability: capabilityId, constraint: model.modelId }),
     ),
-    ...spec.byoc.map((byoc) =>
+    ...spec.byoc.filter((byoc) => byocRegistered(byoc.name)).map((byoc) =>
       flooredPriceInfo(byoc.pricePerSecond, { capability: BYOC_CAPABILITY_ID, constraint: byoc.name }),
     ),
   ];

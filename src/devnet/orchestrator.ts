@@ -1,5 +1,6 @@
-// A simulated go-livepeer orchestrator: a real grpc-js server (TLS with a fresh self-signed certificate, or h2c)
-// on 127.0.0.1 serving net.Orchestrator for a spec, with switchable fault behaviours.
+// A simulated go-livepeer orchestrator on 127.0.0.1: a real grpc-js server (TLS with a fresh self-signed
+// certificate, or h2c) serving net.Orchestrator for a spec, and on a second port (grpc-js cannot share one) the BYOC
+// HTTP routes of its service URI (byoc-server.ts), each with switchable faults.
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { getBytes } from "ethers";
@@ -19,7 +20,9 @@ import {
   oversizedOrchestratorInfo,
   type SimulatedBehaviour,
 } from "./behaviour.js";
-import { selfSignedCertificate } from "./cert.js";
+import { startByocServer, type ByocTicketParamsProvider, type SimulatedByoc } from "./byoc-server.js";
+import type { ByocWorker } from "./byoc-worker.js";
+import { selfSignedCertificate, type PemKeyPair } from "./cert.js";
 import {
   capacityRefusal,
   orchestratorInfoFor,
@@ -31,6 +34,7 @@ import { StatusError, UnaryResponder } from "./unary-responder.js";
 
 export { startGarbageServer, type GarbageServer } from "./garbage-server.js";
 export type { SimulatedBehaviour } from "./behaviour.js";
+export type { SimulatedByoc } from "./byoc-server.js";
 
 const LOOPBACK = "127.0.0.1";
 
@@ -51,11 +55,34 @@ export interface SimulatedOrchestratorOptions {
   readonly behaviour?: SimulatedBehaviour;
   readonly verifyRequest?: RequestVerifier;
   readonly ticketParams?: TicketParamsProvider;
+  /** TCP port of the BYOC HTTP server (the service URI) on 127.0.0.1; 0 (the default) picks a free one. */
+  readonly byocPort?: number;
+  /**
+   * Check BYOC signatures (Livepeer-Eth-Address and the job's) as an on-chain orchestrator does. Default false,
+   * as on an off-chain go-livepeer orchestrator.
+   */
+  readonly verifySignatures?: boolean;
+  /**
+   * Refuse the BYOC signature "0x" (an off-chain go-livepeer gateway's) like go-livepeer at the reference commit
+   * (livepeer/go-livepeer#3905). Default false: read as an empty signature.
+   */
+  readonly rejectBareSigPrefix?: boolean;
+  /** Seam for on-chain work: ticket params for /process/token; none by default (off-chain). */
+  readonly byocTicketParams?: ByocTicketParamsProvider;
+  /** The BYOC worker behind every capability; default the deterministic one (byoc-worker.ts). */
+  readonly byocWorker?: ByocWorker;
 }
 
 export interface SimulatedOrchestrator {
-  /** "https://127.0.0.1:<port>" (or "http://" without TLS): the -orchAddr entry and the advertised transcoder. */
+  /** "https://127.0.0.1:<port>" (or "http://" without TLS): the gRPC server, i.e. the -orchAddr entry. */
   readonly uri: string;
+  /**
+   * The service URI the orchestrator advertises (OrchestratorInfo.transcoder, JobToken.service_addr): the BYOC
+   * HTTP server, "https://127.0.0.1:<port>" (or "http://" without TLS).
+   */
+  readonly serviceUri: string;
+  /** The BYOC HTTP server: faults, counters, the last job request seen. */
+  readonly byoc: SimulatedByoc;
   /** EIP-55 address of the node account. */
   readonly address: string;
   readonly spec: SimulatedOrchestratorSpec;
@@ -79,6 +106,7 @@ export async function startSimulatedOrchestrator(
   let behaviour = options.behaviour ?? NORMAL_BEHAVIOUR;
   let getOrchestratorCalls = 0;
   let identity: OrchestratorIdentity | undefined;
+  let byoc: SimulatedByoc | undefined;
 
   /** Applies the behaviour shared by every method; `answer` builds the normal reply. */
   function respond<Req, Res>(
@@ -101,11 +129,11 @@ export async function startSimulatedOrchestrator(
 
   function answerGetOrchestrator(request: OrchestratorRequest, current: SimulatedBehaviour): OrchestratorInfo {
     if (!identity) throw new Error("answered before the port was bound");
-    if (current.kind === "absurd") return absurdOrchestratorInfo(identity.uri);
+    if (current.kind === "absurd") return absurdOrchestratorInfo(identity.serviceUri);
     const refusal = options.verifyRequest?.(request) ?? capacityRefusal(spec, request);
     // go-livepeer returns these as plain Go errors, which grpc-go sends as UNKNOWN.
     if (refusal) throw new StatusError(grpc.status.UNKNOWN, refusal);
-    const info = orchestratorInfoFor(spec, identity, request, options.ticketParams);
+    const info = orchestratorInfoFor(spec, identity, request, options.ticketParams, (name) => byoc?.isRegistered(name) ?? true);
     return current.kind === "oversized" ? oversizedOrchestratorInfo(info) : info;
   }
 
@@ -127,14 +155,33 @@ export async function startSimulatedOrchestrator(
   };
 
   server.addService(grpcServiceDefinition(Orchestrator), { getOrchestrator, ping, endTranscodingSession });
-  const credentials = useTls ? await tlsCredentials() : grpc.ServerCredentials.createInsecure();
-  const port = await bind(server, options.port ?? 0, credentials);
+  // One certificate for both ports, as go-livepeer serves gRPC and HTTP with one.
+  const certificate = useTls ? await selfSignedCertificate(LOOPBACK) : undefined;
+  const byocServer = await startByocServer({
+    spec,
+    tls: certificate,
+    port: options.byocPort ?? 0,
+    verifySignatures: options.verifySignatures,
+    rejectBareSigPrefix: options.rejectBareSigPrefix,
+    ticketParams: options.byocTicketParams,
+    worker: options.byocWorker,
+  });
+  let port: number;
+  try {
+    port = await bind(server, options.port ?? 0, certificate ? tlsCredentials(certificate) : grpc.ServerCredentials.createInsecure());
+  } catch (error) {
+    await byocServer.close();
+    throw error;
+  }
+  byoc = byocServer;
   const uri = `${useTls ? "https" : "http"}://${LOOPBACK}:${port}`;
-  identity = { uri, address: getBytes(wallet.address) };
+  identity = { serviceUri: byocServer.uri, address: getBytes(wallet.address) };
 
   let closing: Promise<void> | undefined;
   return {
     uri,
+    serviceUri: byocServer.uri,
+    byoc: byocServer,
     address: wallet.address,
     spec,
     get behaviour() {
@@ -149,15 +196,14 @@ export async function startSimulatedOrchestrator(
     close() {
       closing ??= (async () => {
         responder.closeAll();
-        await shutdown(server);
+        await Promise.all([shutdown(server), byocServer.close()]);
       })();
       return closing;
     },
   };
 }
 
-async function tlsCredentials(): Promise<grpc.ServerCredentials> {
-  const { key, cert } = await selfSignedCertificate(LOOPBACK);
+function tlsCredentials({ key, cert }: PemKeyPair): grpc.ServerCredentials {
   return grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(key), cert_chain: Buffer.from(cert) }], false);
 }
 

@@ -18,6 +18,15 @@ import { RetryProfiles } from "./routing/retry-profiles.js";
 import { Router } from "./routing/router.js";
 import { DEFAULT_RANKING_WEIGHTS } from "./routing/selector.js";
 import { seededRandom } from "./util/random.js";
+import { byocWirePort } from "./jobs/byoc-wire-port.js";
+import { InFlight } from "./jobs/in-flight.js";
+import { JobRunner } from "./jobs/job-runner.js";
+import { RetryBudget } from "./jobs/retry-budget.js";
+import { encodeOrchestratorJobHeader, jobSignerOf } from "./orchestrator/byoc-job-request.js";
+
+/** Job bodies are held in memory so that a failed attempt can be replayed on the next orchestrator. */
+const MAX_JOB_REQUEST_BYTES = 32 * 1024 * 1024;
+const MAX_JOB_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export const GATEWAY_VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 
@@ -102,11 +111,27 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     random: config.selectionSeed === undefined ? Math.random : seededRandom(config.selectionSeed),
     rate,
   });
+  const byoc = byocWirePort(identity);
+  const runner = new JobRunner({
+    router,
+    health,
+    port: byoc,
+    budget: new RetryBudget(),
+    inFlight: new InFlight(),
+    signJob: (spec) => encodeOrchestratorJobHeader(
+      { id: spec.jobId, request: spec.requestJson, parameters: spec.parametersJson, capability: spec.capability, timeoutSeconds: spec.timeoutSeconds },
+      jobSignerOf(identity),
+    ),
+    logger,
+    maxResponseBytes: MAX_JOB_RESPONSE_BYTES,
+  });
+  const jobs = { runner, logger, maxRequestBytes: MAX_JOB_REQUEST_BYTES };
   let servers: GatewayServers;
   try {
     servers = await startGatewayServers({
       discovery,
-      service: { discovery, router, regions: config.orchRegions, rate },
+      service: { discovery, router, regions: config.orchRegions, rate, jobs },
+      byoc: jobs,
       sources: [source.description],
       version: GATEWAY_VERSION,
       startedAt: Date.now(),
@@ -118,6 +143,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   } catch (err) {
     await devnet?.close();
     clients.close();
+    byoc.close();
     throw err;
   }
   // Listeners are up before the first sweep ends: the API answers from whatever snapshot exists.
@@ -133,6 +159,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       await servers.close(5_000);
       await discovery.stop();
       clients.close();
+      byoc.close();
       await devnet?.close();
     },
   };

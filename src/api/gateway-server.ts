@@ -2,12 +2,15 @@
 // the HTTP routes go-livepeer tooling polls).
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../log.js";
+import { handleByocRequest, type ByocEndpointDeps } from "./byoc-endpoint.js";
 import { registerGatewayService, type GatewayServiceDeps } from "./gateway-service.js";
 import { handleHttpRoute, notFound, type HttpRouteContext } from "./http-routes.js";
 import { listen, type RunningServer, type RequestHandler } from "./listen.js";
 
 export interface GatewayServerOptions extends HttpRouteContext {
   service: GatewayServiceDeps;
+  /** go-livepeer's BYOC client endpoint, on the API port only. */
+  byoc: ByocEndpointDeps;
   http: { host: string; port: number; tls?: { key: string | Buffer; cert: string | Buffer } };
   cli?: { host: string; port: number };
   logger: Logger;
@@ -23,6 +26,7 @@ export function gatewayHandler(options: GatewayServerOptions): RequestHandler {
   return connectNodeAdapter({
     routes: (router) => registerGatewayService(router, options.service),
     fallback: (req, res) => {
+      if (handleByocRequest(options.byoc, req, res)) return;
       if (!handleHttpRoute(options, req, res)) notFound(req, res);
     },
   }) as RequestHandler;

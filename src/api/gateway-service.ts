@@ -14,6 +14,7 @@ import { healthSummary } from "./health-messages.js";
 import { getNetworkCapabilities } from "./network-capabilities.js";
 import { listOfferings } from "./offerings.js";
 import { reportOutcome, route } from "./route-rpcs.js";
+import { submitJob, submitJobStream, type SubmitJobDeps } from "./submit-job.js";
 import { validateCapabilityName } from "./validate-request.js";
 import { watchNetworkCapabilities } from "./watch.js";
 
@@ -22,6 +23,7 @@ export interface GatewayServiceDeps {
   router: Router;
   regions: ReadonlyMap<string, string>;
   rate?: EthUsdRate;
+  jobs: SubmitJobDeps;
 }
 
 const PONG = create(PingResponseSchema, {});
@@ -56,6 +58,8 @@ export function registerGatewayService(router: ConnectRouter, deps: GatewayServi
       if (request.capability !== "") validateCapabilityName(request.capability, "capability");
       return watchNetworkCapabilities(deps.discovery, request.capability, context.signal);
     },
+    submitJob: (request, context) => submitJob(deps.jobs, request.job, context),
+    submitJobStream: (request, context) => submitJobStream(deps.jobs, request.job, context),
     ping: () => PONG,
   });
 }

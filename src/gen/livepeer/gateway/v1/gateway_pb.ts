@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file livepeer/gateway/v1/gateway.proto.
  */
 export const file_livepeer_gateway_v1_gateway: GenFile = /*@__PURE__*/
-  fileDesc("CiFsaXZlcGVlci9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SE2xpdmVwZWVyLmdhdGV3YXkudjEiUAodR2V0TmV0d29ya0NhcGFiaWxpdGllc1JlcXVlc3QSEgoKY2FwYWJpbGl0eRgBIAEoCRIbChNpbmNsdWRlX3VucmVhY2hhYmxlGAIgASgIIs4CCh5HZXROZXR3b3JrQ2FwYWJpbGl0aWVzUmVzcG9uc2USPQoNb3JjaGVzdHJhdG9ycxgBIAMoCzImLmxpdmVwZWVyLmdhdGV3YXkudjEuT3JjaGVzdHJhdG9yRW50cnkSZgoSY2FwYWJpbGl0aWVzX25hbWVzGAIgAygLMkoubGl2ZXBlZXIuZ2F0ZXdheS52MS5HZXROZXR3b3JrQ2FwYWJpbGl0aWVzUmVzcG9uc2UuQ2FwYWJpbGl0aWVzTmFtZXNFbnRyeRIxCg1zbmFwc2hvdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzbmFwc2hvdF92ZXJzaW9uGAQgASgEGjgKFkNhcGFiaWxpdGllc05hbWVzRW50cnkSCwoDa2V5GAEgASgFEg0KBXZhbHVlGAIgASgJOgI4ASLjAgoRT3JjaGVzdHJhdG9yRW50cnkSCwoDdXJpGAEgASgJEhAKCG9yY2hfdXJpGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSFQoNbG9jYWxfYWRkcmVzcxgEIAEoCRInCgxjYXBhYmlsaXRpZXMYBSABKAsyES5uZXQuQ2FwYWJpbGl0aWVzEiIKCnByaWNlX2luZm8YBiABKAsyDi5uZXQuUHJpY2VJbmZvEisKE2NhcGFiaWxpdGllc19wcmljZXMYByADKAsyDi5uZXQuUHJpY2VJbmZvEioKCGhhcmR3YXJlGAggAygLMhgubmV0LkhhcmR3YXJlSW5mb3JtYXRpb24SKgoGb2ZmZXJzGAkgAygLMhoubGl2ZXBlZXIuZ2F0ZXdheS52MS5PZmZlchI1CgtvYnNlcnZhdGlvbhgKIAEoCzIgLmxpdmVwZWVyLmdhdGV3YXkudjEuT2JzZXJ2YXRpb24i+wEKBU9mZmVyEhIKCmNhcGFiaWxpdHkYASABKAkSFQoNY2FwYWJpbGl0eV9pZBgCIAEoDRIQCghtb2RlbF9pZBgDIAEoCRIMCgR3YXJtGAQgASgIEhAKCGNhcGFjaXR5GAUgASgNEhcKD2NhcGFjaXR5X2luX3VzZRgGIAEoDRIWCg5ydW5uZXJfdmVyc2lvbhgHIAEoCRIsCgVwcmljZRgIIAEoCzIdLmxpdmVwZWVyLmdhdGV3YXkudjEuV2VpUHJpY2USNgoMcHJpY2Vfc291cmNlGAkgASgOMiAubGl2ZXBlZXIuZ2F0ZXdheS52MS5QcmljZVNvdXJjZSIyCghXZWlQcmljZRIRCgludW1lcmF0b3IYASABKAkSEwoLZGVub21pbmF0b3IYAiABKAki7AEKC09ic2VydmF0aW9uEi0KCWxhc3Rfc2VlbhgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNAoRZGlzY292ZXJ5X2xhdGVuY3kYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKbGFzdF9lcnJvchgDIAEoCRIzCg9sYXN0X2Vycm9yX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhwKFGNvbnNlY3V0aXZlX2ZhaWx1cmVzGAUgASgNEhEKCXJlYWNoYWJsZRgGIAEoCCK9AQoMUm91dGVSZXF1ZXN0EhIKCmNhcGFiaWxpdHkYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSGgoSbWF4X3ByaWNlX3Blcl91bml0GAMgASgJEg4KBnJlZ2lvbhgEIAEoCRINCgVjb3VudBgFIAEoBRIdChVleGNsdWRlX29yY2hlc3RyYXRvcnMYBiADKAkSLQoEd2FybRgHIAEoDjIfLmxpdmVwZWVyLmdhdGV3YXkudjEuV2FybVBvbGljeSLoAQoNUm91dGVSZXNwb25zZRIQCghyb3V0ZV9pZBgBIAEoCRIyCgpjYW5kaWRhdGVzGAIgAygLMh4ubGl2ZXBlZXIuZ2F0ZXdheS52MS5DYW5kaWRhdGUSLgoHY2VpbGluZxgDIAEoCzIdLmxpdmVwZWVyLmdhdGV3YXkudjEuV2VpUHJpY2USFgoOY2VpbGluZ19zb3VyY2UYBCABKAkSOAoNcmV0cnlfcHJvZmlsZRgFIAEoCzIhLmxpdmVwZWVyLmdhdGV3YXkudjEuUmV0cnlQcm9maWxlEg8KB3N1bW1hcnkYBiABKAkitQMKCUNhbmRpZGF0ZRIQCghvcmNoX3VyaRgBIAEoCRIYChBvcmNoZXN0cmF0b3JfdXJpGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSEAoIbW9kZWxfaWQYBCABKAkSLAoFcHJpY2UYBSABKAsyHS5saXZlcGVlci5nYXRld2F5LnYxLldlaVByaWNlEjYKDHByaWNlX3NvdXJjZRgGIAEoDjIgLmxpdmVwZWVyLmdhdGV3YXkudjEuUHJpY2VTb3VyY2USEQoJcHJpY2VfdXNkGAcgASgJEgwKBHdhcm0YCCABKAgSMwoQb2JzZXJ2ZWRfbGF0ZW5jeRgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI6Cg5sYXRlbmN5X3NvdXJjZRgKIAEoDjIiLmxpdmVwZWVyLmdhdGV3YXkudjEuTGF0ZW5jeVNvdXJjZRIyCgZoZWFsdGgYCyABKAsyIi5saXZlcGVlci5nYXRld2F5LnYxLkhlYWx0aFN1bW1hcnkSDgoGcmVnaW9uGAwgASgJEg0KBXNjb3JlGA0gASgBEg4KBnJlYXNvbhgOIAEoCSKgAwoNSGVhbHRoU3VtbWFyeRIUCgxzdWNjZXNzX3JhdGUYASABKAESLwoMZXdtYV9sYXRlbmN5GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjEKDmxhdGVuY3lfc3RkZGV2GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhwKFGNvbnNlY3V0aXZlX2ZhaWx1cmVzGAQgASgNEg8KB2VqZWN0ZWQYBSABKAgSMQoNZWplY3RlZF91bnRpbBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZWplY3Rpb25zGAcgASgNEhkKEXBvc3NpYmxlX2V2aWN0aW9uGAggASgIEhUKDWhpZ2hfdmFyaWFuY2UYCSABKAgSEwoLY29sZF9zdGFydHMYCiABKA0SDwoHc2FtcGxlcxgLIAEoBBI3CgxsYXN0X291dGNvbWUYDCABKA4yIS5saXZlcGVlci5nYXRld2F5LnYxLk91dGNvbWVDbGFzcxIPCgdwcm9iaW5nGA0gASgIIqIBChRSZXBvcnRPdXRjb21lUmVxdWVzdBIQCghyb3V0ZV9pZBgBIAEoCRIYChBvcmNoZXN0cmF0b3JfdXJpGAIgASgJEjIKB291dGNvbWUYAyABKA4yIS5saXZlcGVlci5nYXRld2F5LnYxLk91dGNvbWVDbGFzcxIqCgdsYXRlbmN5GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIksKFVJlcG9ydE91dGNvbWVSZXNwb25zZRIyCgZoZWFsdGgYASABKAsyIi5saXZlcGVlci5nYXRld2F5LnYxLkhlYWx0aFN1bW1hcnkiKgoUTGlzdE9mZmVyaW5nc1JlcXVlc3QSEgoKY2FwYWJpbGl0eRgBIAEoCSJTChVMaXN0T2ZmZXJpbmdzUmVzcG9uc2USOgoJb2ZmZXJpbmdzGAEgAygLMicubGl2ZXBlZXIuZ2F0ZXdheS52MS5DYXBhYmlsaXR5T2ZmZXJpbmci/wIKEkNhcGFiaWxpdHlPZmZlcmluZxISCgpjYXBhYmlsaXR5GAEgASgJEgwKBGJ5b2MYAiABKAgSMgoGbW9kZWxzGAMgAygLMiIubGl2ZXBlZXIuZ2F0ZXdheS52MS5Nb2RlbE9mZmVyaW5nEhUKDW9yY2hlc3RyYXRvcnMYBCABKA0SGgoSd2FybV9vcmNoZXN0cmF0b3JzGAUgASgNEi4KBXByaWNlGAYgASgLMh8ubGl2ZXBlZXIuZ2F0ZXdheS52MS5QcmljZVJhbmdlEg8KB3JlZ2lvbnMYByADKAkSNQoLcmVsaWFiaWxpdHkYCCABKAsyIC5saXZlcGVlci5nYXRld2F5LnYxLlJlbGlhYmlsaXR5EjgKDXJldHJ5X3Byb2ZpbGUYCSABKAsyIS5saXZlcGVlci5nYXRld2F5LnYxLlJldHJ5UHJvZmlsZRIuCgdjZWlsaW5nGAogASgLMh0ubGl2ZXBlZXIuZ2F0ZXdheS52MS5XZWlQcmljZSKEAQoNTW9kZWxPZmZlcmluZxIQCghtb2RlbF9pZBgBIAEoCRIVCg1vcmNoZXN0cmF0b3JzGAIgASgNEhoKEndhcm1fb3JjaGVzdHJhdG9ycxgDIAEoDRIuCgVwcmljZRgEIAEoCzIfLmxpdmVwZWVyLmdhdGV3YXkudjEuUHJpY2VSYW5nZSKsAQoKUHJpY2VSYW5nZRIqCgNtaW4YASABKAsyHS5saXZlcGVlci5nYXRld2F5LnYxLldlaVByaWNlEioKA21heBgCIAEoCzIdLmxpdmVwZWVyLmdhdGV3YXkudjEuV2VpUHJpY2USDwoHbWluX3VzZBgDIAEoCRIPCgdtYXhfdXNkGAQgASgJEgwKBHVuaXQYBSABKAkSFgoOdW5rbm93bl9wcmljZXMYBiABKA0ivwEKC1JlbGlhYmlsaXR5EhwKFGF2YWlsYWJpbGl0eV9wZXJjZW50GAEgASgBEjIKD2F2ZXJhZ2VfbGF0ZW5jeRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtwOTVfbGF0ZW5jeRgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgdzYW1wbGVzGAQgASgEEh0KFWVqZWN0ZWRfb3JjaGVzdHJhdG9ycxgFIAEoDSKHAgoMUmV0cnlQcm9maWxlEgwKBG5hbWUYASABKAkSNgoTcGVyX2F0dGVtcHRfdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI4ChVmaXJzdF9hdHRlbXB0X3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMQoOb3ZlcmFsbF9idWRnZXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFAoMbWF4X2F0dGVtcHRzGAUgASgNEi4KC2hlZGdlX2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkoKGkdldENhcGFiaWxpdHlIZWFsdGhSZXF1ZXN0EhIKCmNhcGFiaWxpdHkYASABKAkSGAoQb3JjaGVzdHJhdG9yX3VyaRgCIAEoCSJVChtHZXRDYXBhYmlsaXR5SGVhbHRoUmVzcG9uc2USNgoHZW50cmllcxgBIAMoCzIlLmxpdmVwZWVyLmdhdGV3YXkudjEuQ2FwYWJpbGl0eUhlYWx0aCKGAQoQQ2FwYWJpbGl0eUhlYWx0aBIYChBvcmNoZXN0cmF0b3JfdXJpGAEgASgJEhIKCmNhcGFiaWxpdHkYAiABKAkSEAoIbW9kZWxfaWQYAyABKAkSMgoGaGVhbHRoGAQgASgLMiIubGl2ZXBlZXIuZ2F0ZXdheS52MS5IZWFsdGhTdW1tYXJ5IjUKH1dhdGNoTmV0d29ya0NhcGFiaWxpdGllc1JlcXVlc3QSEgoKY2FwYWJpbGl0eRgBIAEoCSLLAQogV2F0Y2hOZXR3b3JrQ2FwYWJpbGl0aWVzUmVzcG9uc2USGAoQc25hcHNob3RfdmVyc2lvbhgBIAEoBBIxCg1zbmFwc2hvdF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI4Cgh1cHNlcnRlZBgDIAMoCzImLmxpdmVwZWVyLmdhdGV3YXkudjEuT3JjaGVzdHJhdG9yRW50cnkSDwoHcmVtb3ZlZBgEIAMoCRIPCgdpbml0aWFsGAUgASgIIg0KC1BpbmdSZXF1ZXN0Ig4KDFBpbmdSZXNwb25zZSp2CgtQcmljZVNvdXJjZRIcChhQUklDRV9TT1VSQ0VfVU5TUEVDSUZJRUQQABIWChJQUklDRV9TT1VSQ0VfRVhBQ1QQARIXChNQUklDRV9TT1VSQ0VfTElTVEVEEAISGAoUUFJJQ0VfU09VUkNFX1VOS05PV04QAypvCgpXYXJtUG9saWN5EhsKF1dBUk1fUE9MSUNZX1VOU1BFQ0lGSUVEEAASFgoSV0FSTV9QT0xJQ1lfUFJFRkVSEAESFwoTV0FSTV9QT0xJQ1lfUkVRVUlSRRACEhMKD1dBUk1fUE9MSUNZX0FOWRADKmYKDUxhdGVuY3lTb3VyY2USHgoaTEFURU5DWV9TT1VSQ0VfVU5TUEVDSUZJRUQQABIXChNMQVRFTkNZX1NPVVJDRV9KT0JTEAESHAoYTEFURU5DWV9TT1VSQ0VfRElTQ09WRVJZEAIq4AIKDE91dGNvbWVDbGFzcxIdChlPVVRDT01FX0NMQVNTX1VOU1BFQ0lGSUVEEAASGQoVT1VUQ09NRV9DTEFTU19TVUNDRVNTEAESGQoVT1VUQ09NRV9DTEFTU19USU1FT1VUEAISHwobT1VUQ09NRV9DTEFTU19DT05ORUNUX0VSUk9SEAMSIgoeT1VUQ09NRV9DTEFTU19DT05ORUNUSU9OX1JFU0VUEAQSGgoWT1VUQ09NRV9DTEFTU19IVFRQXzVYWBAFEhkKFU9VVENPTUVfQ0xBU1NfR1BVX09PTRAGEhwKGE9VVENPTUVfQ0xBU1NfQ09MRF9TVEFSVBAHEiEKHU9VVENPTUVfQ0xBU1NfU0NIRU1BX01JU01BVENIEAgSHwobT1VUQ09NRV9DTEFTU19QQVlNRU5UX0VSUk9SEAkSHQoZT1VUQ09NRV9DTEFTU19OT19DQVBBQ0lUWRAKMpsGCg5HYXRld2F5U2VydmljZRKGAQoWR2V0TmV0d29ya0NhcGFiaWxpdGllcxIyLmxpdmVwZWVyLmdhdGV3YXkudjEuR2V0TmV0d29ya0NhcGFiaWxpdGllc1JlcXVlc3QaMy5saXZlcGVlci5nYXRld2F5LnYxLkdldE5ldHdvcmtDYXBhYmlsaXRpZXNSZXNwb25zZSIDkAIBEk4KBVJvdXRlEiEubGl2ZXBlZXIuZ2F0ZXdheS52MS5Sb3V0ZVJlcXVlc3QaIi5saXZlcGVlci5nYXRld2F5LnYxLlJvdXRlUmVzcG9uc2USZgoNUmVwb3J0T3V0Y29tZRIpLmxpdmVwZWVyLmdhdGV3YXkudjEuUmVwb3J0T3V0Y29tZVJlcXVlc3QaKi5saXZlcGVlci5nYXRld2F5LnYxLlJlcG9ydE91dGNvbWVSZXNwb25zZRJrCg1MaXN0T2ZmZXJpbmdzEikubGl2ZXBlZXIuZ2F0ZXdheS52MS5MaXN0T2ZmZXJpbmdzUmVxdWVzdBoqLmxpdmVwZWVyLmdhdGV3YXkudjEuTGlzdE9mZmVyaW5nc1Jlc3BvbnNlIgOQAgESfQoTR2V0Q2FwYWJpbGl0eUhlYWx0aBIvLmxpdmVwZWVyLmdhdGV3YXkudjEuR2V0Q2FwYWJpbGl0eUhlYWx0aFJlcXVlc3QaMC5saXZlcGVlci5nYXRld2F5LnYxLkdldENhcGFiaWxpdHlIZWFsdGhSZXNwb25zZSIDkAIBEokBChhXYXRjaE5ldHdvcmtDYXBhYmlsaXRpZXMSNC5saXZlcGVlci5nYXRld2F5LnYxLldhdGNoTmV0d29ya0NhcGFiaWxpdGllc1JlcXVlc3QaNS5saXZlcGVlci5nYXRld2F5LnYxLldhdGNoTmV0d29ya0NhcGFiaWxpdGllc1Jlc3BvbnNlMAESUAoEUGluZxIgLmxpdmVwZWVyLmdhdGV3YXkudjEuUGluZ1JlcXVlc3QaIS5saXZlcGVlci5nYXRld2F5LnYxLlBpbmdSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_net_lp_rpc]);
+  fileDesc("CiFsaXZlcGVlci9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SE2xpdmVwZWVyLmdhdGV3YXkudjEiUAodR2V0TmV0d29ya0NhcGFiaWxpdGllc1JlcXVlc3QSEgoKY2FwYWJpbGl0eRgBIAEoCRIbChNpbmNsdWRlX3VucmVhY2hhYmxlGAIgASgIIs4CCh5HZXROZXR3b3JrQ2FwYWJpbGl0aWVzUmVzcG9uc2USPQoNb3JjaGVzdHJhdG9ycxgBIAMoCzImLmxpdmVwZWVyLmdhdGV3YXkudjEuT3JjaGVzdHJhdG9yRW50cnkSZgoSY2FwYWJpbGl0aWVzX25hbWVzGAIgAygLMkoubGl2ZXBlZXIuZ2F0ZXdheS52MS5HZXROZXR3b3JrQ2FwYWJpbGl0aWVzUmVzcG9uc2UuQ2FwYWJpbGl0aWVzTmFtZXNFbnRyeRIxCg1zbmFwc2hvdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzbmFwc2hvdF92ZXJzaW9uGAQgASgEGjgKFkNhcGFiaWxpdGllc05hbWVzRW50cnkSCwoDa2V5GAEgASgFEg0KBXZhbHVlGAIgASgJOgI4ASLjAgoRT3JjaGVzdHJhdG9yRW50cnkSCwoDdXJpGAEgASgJEhAKCG9yY2hfdXJpGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSFQoNbG9jYWxfYWRkcmVzcxgEIAEoCRInCgxjYXBhYmlsaXRpZXMYBSABKAsyES5uZXQuQ2FwYWJpbGl0aWVzEiIKCnByaWNlX2luZm8YBiABKAsyDi5uZXQuUHJpY2VJbmZvEisKE2NhcGFiaWxpdGllc19wcmljZXMYByADKAsyDi5uZXQuUHJpY2VJbmZvEioKCGhhcmR3YXJlGAggAygLMhgubmV0LkhhcmR3YXJlSW5mb3JtYXRpb24SKgoGb2ZmZXJzGAkgAygLMhoubGl2ZXBlZXIuZ2F0ZXdheS52MS5PZmZlchI1CgtvYnNlcnZhdGlvbhgKIAEoCzIgLmxpdmVwZWVyLmdhdGV3YXkudjEuT2JzZXJ2YXRpb24i+wEKBU9mZmVyEhIKCmNhcGFiaWxpdHkYASABKAkSFQoNY2FwYWJpbGl0eV9pZBgCIAEoDRIQCghtb2RlbF9pZBgDIAEoCRIMCgR3YXJtGAQgASgIEhAKCGNhcGFjaXR5GAUgASgNEhcKD2NhcGFjaXR5X2luX3VzZRgGIAEoDRIWCg5ydW5uZXJfdmVyc2lvbhgHIAEoCRIsCgVwcmljZRgIIAEoCzIdLmxpdmVwZWVyLmdhdGV3YXkudjEuV2VpUHJpY2USNgoMcHJpY2Vfc291cmNlGAkgASgOMiAubGl2ZXBlZXIuZ2F0ZXdheS52MS5QcmljZVNvdXJjZSIyCghXZWlQcmljZRIRCgludW1lcmF0b3IYASABKAkSEwoLZGVub21pbmF0b3IYAiABKAki7AEKC09ic2VydmF0aW9uEi0KCWxhc3Rfc2VlbhgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNAoRZGlzY292ZXJ5X2xhdGVuY3kYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKbGFzdF9lcnJvchgDIAEoCRIzCg9sYXN0X2Vycm9yX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhwKFGNvbnNlY3V0aXZlX2ZhaWx1cmVzGAUgASgNEhEKCXJlYWNoYWJsZRgGIAEoCCK9AQoMUm91dGVSZXF1ZXN0EhIKCmNhcGFiaWxpdHkYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSGgoSbWF4X3ByaWNlX3Blcl91bml0GAMgASgJEg4KBnJlZ2lvbhgEIAEoCRINCgVjb3VudBgFIAEoBRIdChVleGNsdWRlX29yY2hlc3RyYXRvcnMYBiADKAkSLQoEd2FybRgHIAEoDjIfLmxpdmVwZWVyLmdhdGV3YXkudjEuV2FybVBvbGljeSLoAQoNUm91dGVSZXNwb25zZRIQCghyb3V0ZV9pZBgBIAEoCRIyCgpjYW5kaWRhdGVzGAIgAygLMh4ubGl2ZXBlZXIuZ2F0ZXdheS52MS5DYW5kaWRhdGUSLgoHY2VpbGluZxgDIAEoCzIdLmxpdmVwZWVyLmdhdGV3YXkudjEuV2VpUHJpY2USFgoOY2VpbGluZ19zb3VyY2UYBCABKAkSOAoNcmV0cnlfcHJvZmlsZRgFIAEoCzIhLmxpdmVwZWVyLmdhdGV3YXkudjEuUmV0cnlQcm9maWxlEg8KB3N1bW1hcnkYBiABKAkitQMKCUNhbmRpZGF0ZRIQCghvcmNoX3VyaRgBIAEoCRIYChBvcmNoZXN0cmF0b3JfdXJpGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSEAoIbW9kZWxfaWQYBCABKAkSLAoFcHJpY2UYBSABKAsyHS5saXZlcGVlci5nYXRld2F5LnYxLldlaVByaWNlEjYKDHByaWNlX3NvdXJjZRgGIAEoDjIgLmxpdmVwZWVyLmdhdGV3YXkudjEuUHJpY2VTb3VyY2USEQoJcHJpY2VfdXNkGAcgASgJEgwKBHdhcm0YCCABKAgSMwoQb2JzZXJ2ZWRfbGF0ZW5jeRgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI6Cg5sYXRlbmN5X3NvdXJjZRgKIAEoDjIiLmxpdmVwZWVyLmdhdGV3YXkudjEuTGF0ZW5jeVNvdXJjZRIyCgZoZWFsdGgYCyABKAsyIi5saXZlcGVlci5nYXRld2F5LnYxLkhlYWx0aFN1bW1hcnkSDgoGcmVnaW9uGAwgASgJEg0KBXNjb3JlGA0gASgBEg4KBnJlYXNvbhgOIAEoCSKgAwoNSGVhbHRoU3VtbWFyeRIUCgxzdWNjZXNzX3JhdGUYASABKAESLwoMZXdtYV9sYXRlbmN5GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjEKDmxhdGVuY3lfc3RkZGV2GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhwKFGNvbnNlY3V0aXZlX2ZhaWx1cmVzGAQgASgNEg8KB2VqZWN0ZWQYBSABKAgSMQoNZWplY3RlZF91bnRpbBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZWplY3Rpb25zGAcgASgNEhkKEXBvc3NpYmxlX2V2aWN0aW9uGAggASgIEhUKDWhpZ2hfdmFyaWFuY2UYCSABKAgSEwoLY29sZF9zdGFydHMYCiABKA0SDwoHc2FtcGxlcxgLIAEoBBI3CgxsYXN0X291dGNvbWUYDCABKA4yIS5saXZlcGVlci5nYXRld2F5LnYxLk91dGNvbWVDbGFzcxIPCgdwcm9iaW5nGA0gASgIIqIBChRSZXBvcnRPdXRjb21lUmVxdWVzdBIQCghyb3V0ZV9pZBgBIAEoCRIYChBvcmNoZXN0cmF0b3JfdXJpGAIgASgJEjIKB291dGNvbWUYAyABKA4yIS5saXZlcGVlci5nYXRld2F5LnYxLk91dGNvbWVDbGFzcxIqCgdsYXRlbmN5GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIksKFVJlcG9ydE91dGNvbWVSZXNwb25zZRIyCgZoZWFsdGgYASABKAsyIi5saXZlcGVlci5nYXRld2F5LnYxLkhlYWx0aFN1bW1hcnkiKgoUTGlzdE9mZmVyaW5nc1JlcXVlc3QSEgoKY2FwYWJpbGl0eRgBIAEoCSJTChVMaXN0T2ZmZXJpbmdzUmVzcG9uc2USOgoJb2ZmZXJpbmdzGAEgAygLMicubGl2ZXBlZXIuZ2F0ZXdheS52MS5DYXBhYmlsaXR5T2ZmZXJpbmci/wIKEkNhcGFiaWxpdHlPZmZlcmluZxISCgpjYXBhYmlsaXR5GAEgASgJEgwKBGJ5b2MYAiABKAgSMgoGbW9kZWxzGAMgAygLMiIubGl2ZXBlZXIuZ2F0ZXdheS52MS5Nb2RlbE9mZmVyaW5nEhUKDW9yY2hlc3RyYXRvcnMYBCABKA0SGgoSd2FybV9vcmNoZXN0cmF0b3JzGAUgASgNEi4KBXByaWNlGAYgASgLMh8ubGl2ZXBlZXIuZ2F0ZXdheS52MS5QcmljZVJhbmdlEg8KB3JlZ2lvbnMYByADKAkSNQoLcmVsaWFiaWxpdHkYCCABKAsyIC5saXZlcGVlci5nYXRld2F5LnYxLlJlbGlhYmlsaXR5EjgKDXJldHJ5X3Byb2ZpbGUYCSABKAsyIS5saXZlcGVlci5nYXRld2F5LnYxLlJldHJ5UHJvZmlsZRIuCgdjZWlsaW5nGAogASgLMh0ubGl2ZXBlZXIuZ2F0ZXdheS52MS5XZWlQcmljZSKEAQoNTW9kZWxPZmZlcmluZxIQCghtb2RlbF9pZBgBIAEoCRIVCg1vcmNoZXN0cmF0b3JzGAIgASgNEhoKEndhcm1fb3JjaGVzdHJhdG9ycxgDIAEoDRIuCgVwcmljZRgEIAEoCzIfLmxpdmVwZWVyLmdhdGV3YXkudjEuUHJpY2VSYW5nZSKsAQoKUHJpY2VSYW5nZRIqCgNtaW4YASABKAsyHS5saXZlcGVlci5nYXRld2F5LnYxLldlaVByaWNlEioKA21heBgCIAEoCzIdLmxpdmVwZWVyLmdhdGV3YXkudjEuV2VpUHJpY2USDwoHbWluX3VzZBgDIAEoCRIPCgdtYXhfdXNkGAQgASgJEgwKBHVuaXQYBSABKAkSFgoOdW5rbm93bl9wcmljZXMYBiABKA0ivwEKC1JlbGlhYmlsaXR5EhwKFGF2YWlsYWJpbGl0eV9wZXJjZW50GAEgASgBEjIKD2F2ZXJhZ2VfbGF0ZW5jeRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtwOTVfbGF0ZW5jeRgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgdzYW1wbGVzGAQgASgEEh0KFWVqZWN0ZWRfb3JjaGVzdHJhdG9ycxgFIAEoDSKHAgoMUmV0cnlQcm9maWxlEgwKBG5hbWUYASABKAkSNgoTcGVyX2F0dGVtcHRfdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI4ChVmaXJzdF9hdHRlbXB0X3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMQoOb3ZlcmFsbF9idWRnZXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFAoMbWF4X2F0dGVtcHRzGAUgASgNEi4KC2hlZGdlX2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkoKGkdldENhcGFiaWxpdHlIZWFsdGhSZXF1ZXN0EhIKCmNhcGFiaWxpdHkYASABKAkSGAoQb3JjaGVzdHJhdG9yX3VyaRgCIAEoCSJVChtHZXRDYXBhYmlsaXR5SGVhbHRoUmVzcG9uc2USNgoHZW50cmllcxgBIAMoCzIlLmxpdmVwZWVyLmdhdGV3YXkudjEuQ2FwYWJpbGl0eUhlYWx0aCKGAQoQQ2FwYWJpbGl0eUhlYWx0aBIYChBvcmNoZXN0cmF0b3JfdXJpGAEgASgJEhIKCmNhcGFiaWxpdHkYAiABKAkSEAoIbW9kZWxfaWQYAyABKAkSMgoGaGVhbHRoGAQgASgLMiIubGl2ZXBlZXIuZ2F0ZXdheS52MS5IZWFsdGhTdW1tYXJ5IjUKH1dhdGNoTmV0d29ya0NhcGFiaWxpdGllc1JlcXVlc3QSEgoKY2FwYWJpbGl0eRgBIAEoCSLLAQogV2F0Y2hOZXR3b3JrQ2FwYWJpbGl0aWVzUmVzcG9uc2USGAoQc25hcHNob3RfdmVyc2lvbhgBIAEoBBIxCg1zbmFwc2hvdF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI4Cgh1cHNlcnRlZBgDIAMoCzImLmxpdmVwZWVyLmdhdGV3YXkudjEuT3JjaGVzdHJhdG9yRW50cnkSDwoHcmVtb3ZlZBgEIAMoCRIPCgdpbml0aWFsGAUgASgIIg0KC1BpbmdSZXF1ZXN0Ig4KDFBpbmdSZXNwb25zZSI5ChBTdWJtaXRKb2JSZXF1ZXN0EiUKA2pvYhgBIAEoCzIYLmxpdmVwZWVyLmdhdGV3YXkudjEuSm9iIj8KFlN1Ym1pdEpvYlN0cmVhbVJlcXVlc3QSJQoDam9iGAEgASgLMhgubGl2ZXBlZXIuZ2F0ZXdheS52MS5Kb2Ii8AEKA0pvYhISCgpjYXBhYmlsaXR5GAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEgwKBHBhdGgYAyABKAkSDAoEYm9keRgEIAEoDBIUCgxjb250ZW50X3R5cGUYBSABKAkSFAoMcmVxdWVzdF9qc29uGAYgASgJEhcKD3BhcmFtZXRlcnNfanNvbhgHIAEoCRIXCg90aW1lb3V0X3NlY29uZHMYCCABKA0SGgoSbWF4X3ByaWNlX3Blcl91bml0GAkgASgJEh0KFWV4Y2x1ZGVfb3JjaGVzdHJhdG9ycxgKIAMoCRIOCgZqb2JfaWQYCyABKAkiTQoRU3VibWl0Sm9iUmVzcG9uc2USKgoEaGVhZBgBIAEoCzIcLmxpdmVwZWVyLmdhdGV3YXkudjEuSm9iSGVhZBIMCgRib2R5GAIgASgMImEKF1N1Ym1pdEpvYlN0cmVhbVJlc3BvbnNlEiwKBGhlYWQYASABKAsyHC5saXZlcGVlci5nYXRld2F5LnYxLkpvYkhlYWRIABIPCgVjaHVuaxgCIAEoDEgAQgcKBWV2ZW50IvsBCgdKb2JIZWFkEhIKCnJlcXVlc3RfaWQYASABKAkSDgoGc3RhdHVzGAIgASgFEjoKB2hlYWRlcnMYAyADKAsyKS5saXZlcGVlci5nYXRld2F5LnYxLkpvYkhlYWQuSGVhZGVyc0VudHJ5EhgKEG9yY2hlc3RyYXRvcl91cmkYBCABKAkSEwoLc2VydmljZV91cmkYBSABKAkSMQoIYXR0ZW1wdHMYBiADKAsyHy5saXZlcGVlci5nYXRld2F5LnYxLkpvYkF0dGVtcHQaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEipQEKCkpvYkF0dGVtcHQSGAoQb3JjaGVzdHJhdG9yX3VyaRgBIAEoCRIyCgdvdXRjb21lGAIgASgOMiEubGl2ZXBlZXIuZ2F0ZXdheS52MS5PdXRjb21lQ2xhc3MSKgoHbGF0ZW5jeRgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZzdGF0dXMYBCABKAUSDQoFZXJyb3IYBSABKAkiQAoLSm9iQXR0ZW1wdHMSMQoIYXR0ZW1wdHMYASADKAsyHy5saXZlcGVlci5nYXRld2F5LnYxLkpvYkF0dGVtcHQqdgoLUHJpY2VTb3VyY2USHAoYUFJJQ0VfU09VUkNFX1VOU1BFQ0lGSUVEEAASFgoSUFJJQ0VfU09VUkNFX0VYQUNUEAESFwoTUFJJQ0VfU09VUkNFX0xJU1RFRBACEhgKFFBSSUNFX1NPVVJDRV9VTktOT1dOEAMqbwoKV2FybVBvbGljeRIbChdXQVJNX1BPTElDWV9VTlNQRUNJRklFRBAAEhYKEldBUk1fUE9MSUNZX1BSRUZFUhABEhcKE1dBUk1fUE9MSUNZX1JFUVVJUkUQAhITCg9XQVJNX1BPTElDWV9BTlkQAypmCg1MYXRlbmN5U291cmNlEh4KGkxBVEVOQ1lfU09VUkNFX1VOU1BFQ0lGSUVEEAASFwoTTEFURU5DWV9TT1VSQ0VfSk9CUxABEhwKGExBVEVOQ1lfU09VUkNFX0RJU0NPVkVSWRACKoADCgxPdXRjb21lQ2xhc3MSHQoZT1VUQ09NRV9DTEFTU19VTlNQRUNJRklFRBAAEhkKFU9VVENPTUVfQ0xBU1NfU1VDQ0VTUxABEhkKFU9VVENPTUVfQ0xBU1NfVElNRU9VVBACEh8KG09VVENPTUVfQ0xBU1NfQ09OTkVDVF9FUlJPUhADEiIKHk9VVENPTUVfQ0xBU1NfQ09OTkVDVElPTl9SRVNFVBAEEhoKFk9VVENPTUVfQ0xBU1NfSFRUUF81WFgQBRIZChVPVVRDT01FX0NMQVNTX0dQVV9PT00QBhIcChhPVVRDT01FX0NMQVNTX0NPTERfU1RBUlQQBxIhCh1PVVRDT01FX0NMQVNTX1NDSEVNQV9NSVNNQVRDSBAIEh8KG09VVENPTUVfQ0xBU1NfUEFZTUVOVF9FUlJPUhAJEh0KGU9VVENPTUVfQ0xBU1NfTk9fQ0FQQUNJVFkQChIeChpPVVRDT01FX0NMQVNTX0NMSUVOVF9FUlJPUhALMucHCg5HYXRld2F5U2VydmljZRKGAQoWR2V0TmV0d29ya0NhcGFiaWxpdGllcxIyLmxpdmVwZWVyLmdhdGV3YXkudjEuR2V0TmV0d29ya0NhcGFiaWxpdGllc1JlcXVlc3QaMy5saXZlcGVlci5nYXRld2F5LnYxLkdldE5ldHdvcmtDYXBhYmlsaXRpZXNSZXNwb25zZSIDkAIBEk4KBVJvdXRlEiEubGl2ZXBlZXIuZ2F0ZXdheS52MS5Sb3V0ZVJlcXVlc3QaIi5saXZlcGVlci5nYXRld2F5LnYxLlJvdXRlUmVzcG9uc2USZgoNUmVwb3J0T3V0Y29tZRIpLmxpdmVwZWVyLmdhdGV3YXkudjEuUmVwb3J0T3V0Y29tZVJlcXVlc3QaKi5saXZlcGVlci5nYXRld2F5LnYxLlJlcG9ydE91dGNvbWVSZXNwb25zZRJrCg1MaXN0T2ZmZXJpbmdzEikubGl2ZXBlZXIuZ2F0ZXdheS52MS5MaXN0T2ZmZXJpbmdzUmVxdWVzdBoqLmxpdmVwZWVyLmdhdGV3YXkudjEuTGlzdE9mZmVyaW5nc1Jlc3BvbnNlIgOQAgESfQoTR2V0Q2FwYWJpbGl0eUhlYWx0aBIvLmxpdmVwZWVyLmdhdGV3YXkudjEuR2V0Q2FwYWJpbGl0eUhlYWx0aFJlcXVlc3QaMC5saXZlcGVlci5nYXRld2F5LnYxLkdldENhcGFiaWxpdHlIZWFsdGhSZXNwb25zZSIDkAIBEokBChhXYXRjaE5ldHdvcmtDYXBhYmlsaXRpZXMSNC5saXZlcGVlci5nYXRld2F5LnYxLldhdGNoTmV0d29ya0NhcGFiaWxpdGllc1JlcXVlc3QaNS5saXZlcGVlci5nYXRld2F5LnYxLldhdGNoTmV0d29ya0NhcGFiaWxpdGllc1Jlc3BvbnNlMAESWgoJU3VibWl0Sm9iEiUubGl2ZXBlZXIuZ2F0ZXdheS52MS5TdWJtaXRKb2JSZXF1ZXN0GiYubGl2ZXBlZXIuZ2F0ZXdheS52MS5TdWJtaXRKb2JSZXNwb25zZRJuCg9TdWJtaXRKb2JTdHJlYW0SKy5saXZlcGVlci5nYXRld2F5LnYxLlN1Ym1pdEpvYlN0cmVhbVJlcXVlc3QaLC5saXZlcGVlci5nYXRld2F5LnYxLlN1Ym1pdEpvYlN0cmVhbVJlc3BvbnNlMAESUAoEUGluZxIgLmxpdmVwZWVyLmdhdGV3YXkudjEuUGluZ1JlcXVlc3QaIS5saXZlcGVlci5nYXRld2F5LnYxLlBpbmdSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_net_lp_rpc]);
 
 /**
  * @generated from message livepeer.gateway.v1.GetNetworkCapabilitiesRequest
@@ -1077,6 +1077,302 @@ export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
   messageDesc(file_livepeer_gateway_v1_gateway, 25);
 
 /**
+ * @generated from message livepeer.gateway.v1.SubmitJobRequest
+ */
+export type SubmitJobRequest = Message<"livepeer.gateway.v1.SubmitJobRequest"> & {
+  /**
+   * @generated from field: livepeer.gateway.v1.Job job = 1;
+   */
+  job?: Job | undefined;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.SubmitJobRequest.
+ * Use `create(SubmitJobRequestSchema)` to create a new message.
+ */
+export const SubmitJobRequestSchema: GenMessage<SubmitJobRequest> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 26);
+
+/**
+ * @generated from message livepeer.gateway.v1.SubmitJobStreamRequest
+ */
+export type SubmitJobStreamRequest = Message<"livepeer.gateway.v1.SubmitJobStreamRequest"> & {
+  /**
+   * @generated from field: livepeer.gateway.v1.Job job = 1;
+   */
+  job?: Job | undefined;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.SubmitJobStreamRequest.
+ * Use `create(SubmitJobStreamRequestSchema)` to create a new message.
+ */
+export const SubmitJobStreamRequestSchema: GenMessage<SubmitJobStreamRequest> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 27);
+
+/**
+ * One job for a capability.
+ *
+ * @generated from message livepeer.gateway.v1.Job
+ */
+export type Job = Message<"livepeer.gateway.v1.Job"> & {
+  /**
+   * BYOC capability name, as the orchestrator registered it.
+   *
+   * @generated from field: string capability = 1;
+   */
+  capability: string;
+
+  /**
+   * Only orchestrators serving this model; empty for any.
+   *
+   * @generated from field: string model_id = 2;
+   */
+  modelId: string;
+
+  /**
+   * The worker path: what follows /process/request/ ("reverse-text", "v1/run?fast=1"). May be empty.
+   *
+   * @generated from field: string path = 3;
+   */
+  path: string;
+
+  /**
+   * The request body, passed to the worker unchanged.
+   *
+   * @generated from field: bytes body = 4;
+   */
+  body: Uint8Array;
+
+  /**
+   * Content-Type of body; passed to the worker.
+   *
+   * @generated from field: string content_type = 5;
+   */
+  contentType: string;
+
+  /**
+   * The BYOC job's "request" JSON string; "{}" when empty.
+   *
+   * @generated from field: string request_json = 6;
+   */
+  requestJson: string;
+
+  /**
+   * The BYOC job's "parameters" JSON string; "{}" when empty.
+   *
+   * @generated from field: string parameters_json = 7;
+   */
+  parametersJson: string;
+
+  /**
+   * How long the worker may take (BYOC timeout_seconds): 1 to 86400.
+   *
+   * @generated from field: uint32 timeout_seconds = 8;
+   */
+  timeoutSeconds: number;
+
+  /**
+   * A price cap in go-livepeer's price syntax; it can only lower the configured ceiling.
+   *
+   * @generated from field: string max_price_per_unit = 9;
+   */
+  maxPricePerUnit: string;
+
+  /**
+   * Orchestrator URIs not to use.
+   *
+   * @generated from field: repeated string exclude_orchestrators = 10;
+   */
+  excludeOrchestrators: string[];
+
+  /**
+   * Optional id for logs (BYOC "id").
+   *
+   * @generated from field: string job_id = 11;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.Job.
+ * Use `create(JobSchema)` to create a new message.
+ */
+export const JobSchema: GenMessage<Job> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 28);
+
+/**
+ * @generated from message livepeer.gateway.v1.SubmitJobResponse
+ */
+export type SubmitJobResponse = Message<"livepeer.gateway.v1.SubmitJobResponse"> & {
+  /**
+   * @generated from field: livepeer.gateway.v1.JobHead head = 1;
+   */
+  head?: JobHead | undefined;
+
+  /**
+   * The worker's answer body.
+   *
+   * @generated from field: bytes body = 2;
+   */
+  body: Uint8Array;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.SubmitJobResponse.
+ * Use `create(SubmitJobResponseSchema)` to create a new message.
+ */
+export const SubmitJobResponseSchema: GenMessage<SubmitJobResponse> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 29);
+
+/**
+ * @generated from message livepeer.gateway.v1.SubmitJobStreamResponse
+ */
+export type SubmitJobStreamResponse = Message<"livepeer.gateway.v1.SubmitJobStreamResponse"> & {
+  /**
+   * @generated from oneof livepeer.gateway.v1.SubmitJobStreamResponse.event
+   */
+  event: {
+    /**
+     * Sent once, first.
+     *
+     * @generated from field: livepeer.gateway.v1.JobHead head = 1;
+     */
+    value: JobHead;
+    case: "head";
+  } | {
+    /**
+     * The next bytes of the worker's answer.
+     *
+     * @generated from field: bytes chunk = 2;
+     */
+    value: Uint8Array;
+    case: "chunk";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.SubmitJobStreamResponse.
+ * Use `create(SubmitJobStreamResponseSchema)` to create a new message.
+ */
+export const SubmitJobStreamResponseSchema: GenMessage<SubmitJobStreamResponse> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 30);
+
+/**
+ * What came back, from whom, and how the gateway got there.
+ *
+ * @generated from message livepeer.gateway.v1.JobHead
+ */
+export type JobHead = Message<"livepeer.gateway.v1.JobHead"> & {
+  /**
+   * Gateway request id, also in logs.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The worker's HTTP status as the orchestrator relayed it.
+   *
+   * @generated from field: int32 status = 2;
+   */
+  status: number;
+
+  /**
+   * Response headers worth passing on: Content-Type, X-Metadata, Livepeer-Balance, Livepeer-Payment-Balance.
+   *
+   * @generated from field: map<string, string> headers = 3;
+   */
+  headers: { [key: string]: string };
+
+  /**
+   * The orchestrator that answered (as in OrchestratorEntry.uri) and the service URI the job went to.
+   *
+   * @generated from field: string orchestrator_uri = 4;
+   */
+  orchestratorUri: string;
+
+  /**
+   * @generated from field: string service_uri = 5;
+   */
+  serviceUri: string;
+
+  /**
+   * Every attempt, in order; the last one is the answer.
+   *
+   * @generated from field: repeated livepeer.gateway.v1.JobAttempt attempts = 6;
+   */
+  attempts: JobAttempt[];
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.JobHead.
+ * Use `create(JobHeadSchema)` to create a new message.
+ */
+export const JobHeadSchema: GenMessage<JobHead> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 31);
+
+/**
+ * @generated from message livepeer.gateway.v1.JobAttempt
+ */
+export type JobAttempt = Message<"livepeer.gateway.v1.JobAttempt"> & {
+  /**
+   * @generated from field: string orchestrator_uri = 1;
+   */
+  orchestratorUri: string;
+
+  /**
+   * @generated from field: livepeer.gateway.v1.OutcomeClass outcome = 2;
+   */
+  outcome: OutcomeClass;
+
+  /**
+   * @generated from field: google.protobuf.Duration latency = 3;
+   */
+  latency?: Duration | undefined;
+
+  /**
+   * HTTP status when one arrived.
+   *
+   * @generated from field: int32 status = 4;
+   */
+  status: number;
+
+  /**
+   * What went wrong, in words; empty on success.
+   *
+   * @generated from field: string error = 5;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.JobAttempt.
+ * Use `create(JobAttemptSchema)` to create a new message.
+ */
+export const JobAttemptSchema: GenMessage<JobAttempt> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 32);
+
+/**
+ * Error detail of a failed SubmitJob: every attempt made.
+ *
+ * @generated from message livepeer.gateway.v1.JobAttempts
+ */
+export type JobAttempts = Message<"livepeer.gateway.v1.JobAttempts"> & {
+  /**
+   * @generated from field: repeated livepeer.gateway.v1.JobAttempt attempts = 1;
+   */
+  attempts: JobAttempt[];
+};
+
+/**
+ * Describes the message livepeer.gateway.v1.JobAttempts.
+ * Use `create(JobAttemptsSchema)` to create a new message.
+ */
+export const JobAttemptsSchema: GenMessage<JobAttempts> = /*@__PURE__*/
+  messageDesc(file_livepeer_gateway_v1_gateway, 33);
+
+/**
  * @generated from enum livepeer.gateway.v1.PriceSource
  */
 export enum PriceSource {
@@ -1241,6 +1537,13 @@ export enum OutcomeClass {
    * @generated from enum value: OUTCOME_CLASS_NO_CAPACITY = 10;
    */
   NO_CAPACITY = 10,
+
+  /**
+   * The worker refused the request itself (a 4xx): the client's answer, not held against the orchestrator.
+   *
+   * @generated from enum value: OUTCOME_CLASS_CLIENT_ERROR = 11;
+   */
+  CLIENT_ERROR = 11,
 }
 
 /**
@@ -1319,6 +1622,32 @@ export const GatewayService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchNetworkCapabilitiesRequestSchema;
     output: typeof WatchNetworkCapabilitiesResponseSchema;
+  },
+  /**
+   * Runs one job: the gateway picks an orchestrator serving the capability, sends the job (signed, and paid when
+   * paying), and fails over to the next orchestrator on failures that are not the client's. The answer is the
+   * worker's, with the orchestrator that served it and every attempt made. All attempts failed: UNAVAILABLE, with
+   * the attempts in a JobAttempts error detail. Today this forwards BYOC capabilities (go-livepeer's
+   * /process/request); built-in pipelines are answered UNIMPLEMENTED.
+   *
+   * @generated from rpc livepeer.gateway.v1.GatewayService.SubmitJob
+   */
+  submitJob: {
+    methodKind: "unary";
+    input: typeof SubmitJobRequestSchema;
+    output: typeof SubmitJobResponseSchema;
+  },
+  /**
+   * SubmitJob for workers that stream their answer (server-sent events): first the head (status, headers,
+   * orchestrator, attempts), then the body in chunks as the orchestrator sends them. Failover happens only before
+   * the head; once the first byte has been passed on, a failure ends the stream with an error saying so.
+   *
+   * @generated from rpc livepeer.gateway.v1.GatewayService.SubmitJobStream
+   */
+  submitJobStream: {
+    methodKind: "server_streaming";
+    input: typeof SubmitJobStreamRequestSchema;
+    output: typeof SubmitJobStreamResponseSchema;
   },
   /**
    * Answers at once and does nothing: a liveness check, and the baseline that benchmarks compare Route against.

@@ -1,0 +1,397 @@
+// Runs one BYOC job with failover: route, then try distinct orchestrators one after another within the
+// capability's retry profile and the retry budget, feeding every outcome into health. The client sees one answer:
+// the worker's (success, or a 4xx that is the client's own), or a JobFailedError listing every attempt.
+import type { Logger } from "../log.js";
+import { BYOC_CAPABILITY_ID } from "../network/capabilities.js";
+import { comparePrices, formatPrice } from "../network/price.js";
+import type { HealthTracker } from "../routing/health.js";
+import type { OutcomeClass } from "../routing/outcome.js";
+import type { RouteDecision, Router } from "../routing/router.js";
+import type { RankedCandidate } from "../routing/selector.js";
+import type { ByocJobResponse, ByocPort, ByocToken } from "./byoc-port.js";
+import { classifyAnswer, classifyError } from "./classify-answer.js";
+import type { InFlight } from "./in-flight.js";
+import { JobFailedError, jobCanceled } from "./job-errors.js";
+import { readLimited, ResponseTooLargeError } from "./read-limited.js";
+import type { RetryBudget } from "./retry-budget.js";
+
+export interface JobSpec {
+  readonly capability: string;
+  /** "" for any model. */
+  readonly modelId: string;
+  /** What follows /process/request/, query string included; may be "". */
+  readonly workerPath: string;
+  readonly body: Buffer;
+  readonly contentType?: string;
+  /** The BYOC "request" and "parameters" JSON strings, as signed. */
+  readonly requestJson: string;
+  readonly parametersJson: string;
+  readonly timeoutSeconds: number;
+  /** go-livepeer price syntax; "" for none. */
+  readonly maxPricePerUnit: string;
+  readonly exclude: readonly string[];
+  /** Only these orchestrator URIs, when not empty (BYOC parameters.orchestrators.include). */
+  readonly include: readonly string[];
+  readonly jobId: string;
+}
+
+export interface AttemptRecord {
+  readonly orchestratorUri: string;
+  readonly serviceUri: string;
+  readonly outcome: OutcomeClass;
+  readonly latencyMs: number;
+  readonly status?: number;
+  /** What went wrong, in words; undefined on success. */
+  readonly error?: string;
+  /** false when the candidate was passed over without a request (full, or its token priced over the ceiling). */
+  readonly sent: boolean;
+}
+
+export interface JobAnswer {
+  readonly status: number;
+  /** The response headers worth passing on, lower-case names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly orchestratorUri: string;
+  readonly serviceUri: string;
+  readonly attempts: readonly AttemptRecord[];
+  /** The whole body, or for a streamed (SSE) answer its chunks as they come; exactly one is set. */
+  readonly body?: Buffer;
+  readonly stream?: AsyncIterable<Buffer>;
+  /** Stops a streamed answer early (the client went away); releases the orchestrator connection. */
+  cancel(): void;
+}
+
+export interface JobRunnerDeps {
+  readonly router: Router;
+  readonly health: HealthTracker;
+  readonly port: ByocPort;
+  readonly budget: RetryBudget;
+  readonly inFlight: InFlight;
+  /** The signed G→O `Livepeer` header for a job; called once per job. */
+  readonly signJob: (spec: JobSpec) => Promise<string>;
+  readonly logger: Logger;
+  /** Largest answer body the gateway holds in memory. */
+  readonly maxResponseBytes: number;
+  readonly now?: () => number;
+}
+
+/** Response headers passed back to the client (go-livepeer passes Livepeer-Balance and X-Metadata; we keep more). */
+const PASSED_HEADERS = ["content-type", "x-metadata", "livepeer-balance", "livepeer-payment-balance", "cache-control"];
+/** A failed answer's body is read this far for classification and for the client when it is its answer. */
+const ERROR_BODY_BYTES = 64 * 1024;
+/** go-livepeer's gateway waits timeout_seconds + 5 s for the orchestrator's response head. */
+const HEAD_GRACE_MS = 5_000;
+/** go-livepeer relays an SSE answer for at most timeout_seconds + 10 s. */
+const STREAM_GRACE_MS = 10_000;
+/** Candidates asked of the router beyond the attempts allowed, to step over full or over-priced ones. */
+const SPARE_CANDIDATES = 4;
+const MAX_CANDIDATES = 100;
+
+export class JobRunner {
+  private readonly now: () => number;
+  private readonly oursWhenIssued = new WeakMap<ByocToken, number>();
+
+  constructor(private readonly deps: JobRunnerDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async run(spec: JobSpec, signal: AbortSignal, logger: Logger = this.deps.logger): Promise<JobAnswer> {
+    const started = this.now();
+    const { router } = this.deps;
+    const profile = router.retryProfileFor(spec.capability);
+    const decision = router.route({
+      capability: spec.capability,
+      modelId: spec.modelId,
+      maxPricePerUnit: spec.maxPricePerUnit,
+      region: "",
+      count: spec.include.length > 0 ? MAX_CANDIDATES : Math.min(MAX_CANDIDATES, profile.maxAttempts + SPARE_CANDIDATES),
+      excludeOrchestrators: spec.exclude,
+      warm: "prefer",
+    });
+    const candidates = candidatesFor(spec, decision);
+    const header = await this.deps.signJob(spec);
+    const attempts: AttemptRecord[] = [];
+    let lastClientAnswer: JobAnswer | undefined;
+    this.deps.budget.recordRequest(spec.capability);
+
+    for (const candidate of candidates) {
+      const sent = attempts.filter((a) => a.sent).length;
+      if (sent >= profile.maxAttempts) break;
+      if (signal.aborted) throw jobCanceled(attempts);
+      if (sent > 0) {
+        if (this.now() - started >= profile.overallBudgetMs) {
+          throw new JobFailedError(`the retry window of ${profile.overallBudgetMs} ms (${profile.profile} profile) is over`, attempts);
+        }
+        if (!this.deps.budget.tryRetry(spec.capability)) {
+          throw new JobFailedError(`the retry budget of ${spec.capability} is spent: too many jobs are failing`, attempts);
+        }
+      }
+      const timeoutMs = Math.min(sent === 0 ? profile.firstAttemptTimeoutMs : profile.perAttemptTimeoutMs, spec.timeoutSeconds * 1000 + HEAD_GRACE_MS);
+      const attemptLogger = logger.child({ orchestrator: candidate.offer.orchestratorUri, attempt: sent + 1 });
+      const result = await this.attempt(spec, candidate, decision, header, timeoutMs, signal, attemptLogger);
+      if (result.kind === "canceled") throw jobCanceled(attempts);
+      attempts.push(result.record);
+      if (result.kind === "answer") return { ...result.answer, attempts };
+      if (result.kind === "client-answer-if-all-fail") lastClientAnswer = result.answer;
+    }
+    if (lastClientAnswer !== undefined && attempts.every((a) => !a.sent || a.outcome === "schema_mismatch")) {
+      return { ...lastClientAnswer, attempts };
+    }
+    if (attempts.length === 0) {
+      throw new JobFailedError(`none of the ${candidates.length} orchestrators offering ${spec.capability} could be tried`, attempts);
+    }
+    throw new JobFailedError(`every attempt failed`, attempts);
+  }
+
+  /** One orchestrator: token, capacity and price checks, the request, and its classification. */
+  private async attempt(
+    spec: JobSpec,
+    candidate: RankedCandidate,
+    decision: RouteDecision,
+    header: string,
+    timeoutMs: number,
+    clientSignal: AbortSignal,
+    logger: Logger,
+  ): Promise<AttemptResult> {
+    const orchestratorUri = candidate.offer.orchestratorUri;
+    const serviceUri = candidate.orchestrator.info?.transcoder ?? orchestratorUri;
+    const healthKey = { orchestratorUri, capability: spec.capability, modelId: candidate.offer.modelId };
+    const attemptStart = this.now();
+    const controller = new AbortController();
+    const onClientAbort = () => controller.abort(clientSignal.reason);
+    clientSignal.addEventListener("abort", onClientAbort, { once: true });
+    const timer = setTimeout(() => controller.abort(new AttemptTimeout(timeoutMs)), timeoutMs);
+    let release: (() => void) | undefined;
+    let response: ByocJobResponse | undefined;
+    let committed = false;
+    const record = (outcome: OutcomeClass, fields: Partial<AttemptRecord> = {}): AttemptRecord => ({
+      orchestratorUri,
+      serviceUri,
+      outcome,
+      latencyMs: this.now() - attemptStart,
+      sent: true,
+      ...fields,
+    });
+    const fail = (outcome: OutcomeClass, error: string, fields: Partial<AttemptRecord> = {}): { kind: "failed"; record: AttemptRecord } => {
+      const rec = record(outcome, { error, ...fields });
+      if (rec.sent) this.deps.health.record(healthKey, outcome, rec.latencyMs);
+      logger.warn({ outcome, status: fields.status, err: error }, "job attempt failed");
+      return { kind: "failed", record: rec };
+    };
+    try {
+      const token = await this.deps.port.token(serviceUri, spec.capability, controller.signal);
+      if (decision.ceiling !== undefined && comparePrices(token.price, decision.ceiling.price) > 0) {
+        return fail("payment_error", `token price ${formatPrice(token.price)} wei/s is over the ceiling ${formatPrice(decision.ceiling.price)}`, { sent: false });
+      }
+      release = this.deps.inFlight.tryAcquire(orchestratorUri, spec.capability, this.capacityLimit(orchestratorUri, spec.capability, token));
+      if (release === undefined) {
+        this.deps.port.invalidateToken(serviceUri, spec.capability); // ask again next time: slots may have freed
+        return fail("no_capacity", `no free capacity (the token advertised ${token.availableCapacity})`, { sent: false });
+      }
+      response = await this.deps.port.send({
+        serviceUri: token.serviceAddr,
+        path: `/process/request/${spec.workerPath}`,
+        headers: jobHeaders(header, spec.contentType),
+        body: spec.body,
+        signal: controller.signal,
+        headerTimeoutMs: timeoutMs,
+      });
+      const headers = passedHeaders(response);
+      if (response.status >= 200 && response.status < 300) {
+        if ((headers["content-type"] ?? "").includes("text/event-stream")) {
+          const stream = await firstChunkThen(response, controller.signal);
+          const rec = record("success", { status: response.status });
+          const state = this.deps.health.record(healthKey, "success", rec.latencyMs);
+          committed = true;
+          clearTimeout(timer);
+          const streamTimer = setTimeout(() => controller.abort(new AttemptTimeout(spec.timeoutSeconds * 1000 + STREAM_GRACE_MS)), spec.timeoutSeconds * 1000 + STREAM_GRACE_MS);
+          const done = once(() => {
+            clearTimeout(streamTimer);
+            clientSignal.removeEventListener("abort", onClientAbort);
+            release?.();
+          });
+          return {
+            kind: "answer",
+            record: { ...rec, outcome: state.lastOutcome ?? "success" },
+            answer: {
+              status: response.status,
+              headers,
+              orchestratorUri,
+              serviceUri: token.serviceAddr,
+              attempts: [],
+              stream: guarded(stream, controller.signal, done),
+              cancel: () => {
+                controller.abort(new Error("the client went away"));
+                response?.body.destroy();
+                done();
+              },
+            },
+          };
+        }
+        const body = await readLimited(response.body, this.deps.maxResponseBytes, controller.signal);
+        const rec = record("success", { status: response.status });
+        const state = this.deps.health.record(healthKey, "success", rec.latencyMs);
+        return {
+          kind: "answer",
+          record: { ...rec, outcome: state.lastOutcome ?? "success" },
+          answer: { status: response.status, headers, orchestratorUri, serviceUri: token.serviceAddr, attempts: [], body, cancel: () => {} },
+        };
+      }
+      const body = await readLimited(response.body, ERROR_BODY_BYTES, controller.signal, { truncate: true });
+      const text = body.toString("utf8");
+      const outcome = classifyAnswer(response.status, text);
+      const answer: JobAnswer = { status: response.status, headers, orchestratorUri, serviceUri: token.serviceAddr, attempts: [], body, cancel: () => {} };
+      if (outcome === "client_error") {
+        const rec = record("client_error", { status: response.status });
+        this.deps.health.record(healthKey, "client_error", rec.latencyMs);
+        return { kind: "answer", record: rec, answer };
+      }
+      // 503: the capability is no longer registered there; 400 balance: the token's balance is stale.
+      if (response.status === 503 || outcome === "payment_error") this.deps.port.invalidateToken(serviceUri, spec.capability);
+      const failed = fail(outcome, `HTTP ${response.status}: ${firstLine(text)}`, { status: response.status });
+      return outcome === "schema_mismatch" && response.status < 500 ? { kind: "client-answer-if-all-fail", record: failed.record, answer } : failed;
+    } catch (err) {
+      if (clientSignal.aborted) return { kind: "canceled" };
+      if (err instanceof ResponseTooLargeError) {
+        throw new JobFailedError(`the answer from ${orchestratorUri} is larger than ${this.deps.maxResponseBytes} bytes`, [], "resource_exhausted");
+      }
+      const reason = controller.signal.reason;
+      if (reason instanceof AttemptTimeout) return fail("timeout", reason.message, response ? { status: response.status } : {});
+      this.deps.port.invalidateToken(serviceUri, spec.capability);
+      return fail(classifyError(err), errorText(err), response ? { status: response.status } : {});
+    } finally {
+      if (!committed) {
+        clearTimeout(timer);
+        clientSignal.removeEventListener("abort", onClientAbort);
+        release?.();
+        if (response !== undefined && !response.body.destroyed) response.body.destroy();
+      }
+    }
+  }
+
+  /**
+   * The most jobs to run at once on (orchestrator, capability): what the token said was free, plus ours that were
+   * running when we first saw the token (the orchestrator counted those as its load when it issued it).
+   */
+  private capacityLimit(orchestratorUri: string, capability: string, token: ByocToken): number {
+    let ours = this.oursWhenIssued.get(token);
+    if (ours === undefined) {
+      ours = this.deps.inFlight.count(orchestratorUri, capability);
+      this.oursWhenIssued.set(token, ours);
+    }
+    return token.availableCapacity + ours;
+  }
+}
+
+type AttemptResult =
+  | { kind: "answer"; record: AttemptRecord; answer: JobAnswer }
+  | { kind: "failed"; record: AttemptRecord }
+  | { kind: "client-answer-if-all-fail"; record: AttemptRecord; answer: JobAnswer }
+  | { kind: "canceled" };
+
+class AttemptTimeout extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = "AttemptTimeout";
+  }
+}
+
+function candidatesFor(spec: JobSpec, decision: RouteDecision): RankedCandidate[] {
+  const first = decision.candidates[0];
+  if (first !== undefined && first.offer.capabilityId !== BYOC_CAPABILITY_ID) {
+    throw new JobFailedError(
+      `${spec.capability} is a built-in AI pipeline; this gateway forwards BYOC capabilities only (use Route and call the orchestrator)`,
+      [],
+      "unimplemented",
+    );
+  }
+  if (spec.include.length === 0) return decision.candidates;
+  const include = new Set(spec.include);
+  return decision.candidates.filter((c) => include.has(c.offer.orchestratorUri));
+}
+
+function jobHeaders(livepeerHeader: string, contentType: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = { Livepeer: livepeerHeader };
+  if (contentType !== undefined && contentType !== "") headers["Content-Type"] = contentType;
+  return headers;
+}
+
+function passedHeaders(response: ByocJobResponse): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of PASSED_HEADERS) {
+    const value = response.headers[name];
+    if (typeof value === "string") headers[name] = value;
+  }
+  return headers;
+}
+
+/** Waits for the first chunk of a streamed answer, so that a failure before it can still fail over. */
+async function firstChunkThen(response: ByocJobResponse, signal: AbortSignal): Promise<AsyncIterable<Buffer>> {
+  const iterator = (response.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const first = await abortable(iterator.next(), signal);
+  return {
+    [Symbol.asyncIterator]() {
+      let gaveFirst = false;
+      return {
+        next: () => {
+          if (!gaveFirst) {
+            gaveFirst = true;
+            return Promise.resolve(first);
+          }
+          return iterator.next();
+        },
+        return: (value?: unknown) => iterator.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+      };
+    },
+  };
+}
+
+/** The committed stream; `done` runs once when it ends, fails or is abandoned. */
+async function* guarded(stream: AsyncIterable<Buffer>, signal: AbortSignal, done: () => void): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of stream) {
+      if (signal.aborted) throw new Error(`the stream was cut: ${errorText(signal.reason)}`);
+      yield chunk;
+    }
+  } catch (err) {
+    throw new Error(`the orchestrator's stream failed after the answer began, so it cannot fail over: ${errorText(err)}`);
+  } finally {
+    done();
+  }
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+function once(fn: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    fn();
+  };
+}
+
+function firstLine(text: string): string {
+  const line = text.trim().split("\n", 1)[0] ?? "";
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

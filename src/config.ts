@@ -1,11 +1,13 @@
 // The gateway's settings, from go-livepeer-style flags ("-orchAddr x", "-orchAddr=x"; "--" also accepted).
 // Flags keep go-livepeer's names and meanings where one exists, so a go-livepeer command line carries over.
-import { readFileSync, existsSync } from "node:fs";
 import { parseListenAddress } from "./api/listen.js";
 import { parseVersion } from "./routing/version.js";
 import { parseOrchAddrList } from "./discovery/orch-addr.js";
 import { parseDuration } from "./util/duration.js";
+import { describeJson, isJsonObject } from "./util/exact-json.js";
+import { readJsonSetting } from "./util/json-setting.js";
 import { similarNames } from "./util/similar-names.js";
+import { parseByteSize } from "./util/byte-size.js";
 
 export interface GatewayConfig {
   network: string;
@@ -37,6 +39,9 @@ export interface GatewayConfig {
   orchRegions: Map<string, string>;
   selectionSeed?: number;
   rankingWeights: { latency: number; price: number; reliability: number };
+  /** Largest job body accepted, and largest answer held in memory (bodies are kept so attempts can be replayed). */
+  maxJobRequestBytes: number;
+  maxJobResponseBytes: number;
   logLevel: string;
   help: boolean;
 }
@@ -73,6 +78,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "orchRegions", default: "", help: "Orchestrator regions JSON {\"host:port\": \"us-east\", ...} (inline or a file path), for Route's region preference." },
   { name: "selectionSeed", default: "", help: "Seed for the random spread among near-equal orchestrators (repeatable choices for tests)." },
   { name: "rankingWeights", default: "latency=0.5,price=0.3,reliability=0.2", help: "How much observed latency, price and reliability weigh in ranking." },
+  { name: "maxJobRequestBytes", default: "32MiB", help: "Largest job body accepted (SubmitJob, /process/request); held in memory so a failed attempt can be replayed." },
+  { name: "maxJobResponseBytes", default: "64MiB", help: "Largest non-streamed job answer the gateway holds before passing it on." },
   { name: "ethKeystorePath", default: "", help: "Keystore directory or key file (geth V3 JSON) holding the gateway's key." },
   { name: "ethPassword", default: "", help: "Keystore password, or the path of a file holding it.", secret: true },
   { name: "ethAcctAddr", default: "", help: "Account to use from the keystore directory (default: the first)." },
@@ -153,17 +160,12 @@ function parseWebhookUrl(value: string): string {
 function parseRegions(value: string): Map<string, string> {
   const regions = new Map<string, string>();
   if (value.trim() === "") return regions;
-  const text = value.trim().startsWith("{") ? value : existsSync(value) ? readFileSync(value, "utf8") : value;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Error(`-orchRegions is neither a JSON object nor a readable file: ${JSON.stringify(value.slice(0, 80))}`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("-orchRegions must be a JSON object of orchestrator -> region");
+  const parsed = readJsonSetting(value, "-orchRegions");
+  if (!isJsonObject(parsed)) throw new Error(`-orchRegions must be a JSON object of orchestrator -> region, got ${describeJson(parsed)}`);
   for (const [address, region] of Object.entries(parsed)) {
     if (typeof region !== "string" || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) {
-      throw new Error(`-orchRegions: region of ${JSON.stringify(address)} must be a lower-case name such as "us-east", got ${JSON.stringify(region)}`);
+      const got = typeof region === "string" ? JSON.stringify(region) : describeJson(region);
+      throw new Error(`-orchRegions: region of ${JSON.stringify(address)} must be a lower-case name such as "us-east", got ${got}`);
     }
     let uri: string;
     try {
@@ -171,6 +173,7 @@ function parseRegions(value: string): Map<string, string> {
     } catch (err) {
       throw new Error(`-orchRegions: ${(err as Error).message.replace(/^-orchAddr: /, "")}`);
     }
+    if (uri === "") throw new Error(`-orchRegions: ${JSON.stringify(address)} is not an orchestrator address`);
     regions.set(uri, region);
   }
   return regions;
@@ -178,11 +181,14 @@ function parseRegions(value: string): Map<string, string> {
 
 function parseWeights(value: string): GatewayConfig["rankingWeights"] {
   const weights = { latency: 0, price: 0, reliability: 0 };
+  const seen = new Set<string>();
   for (const part of value.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
     const [name, number] = part.split("=");
-    if (name === undefined || !(name in weights) || number === undefined || !/^\d+(\.\d+)?$/.test(number)) {
+    if (name === undefined || !(name in weights) || number === undefined || !/^\d+(\.\d+)?$/.test(number) || !Number.isFinite(Number(number))) {
       throw new Error(`-rankingWeights entry ${JSON.stringify(part)} must be latency=, price= or reliability= a non-negative number`);
     }
+    if (seen.has(name)) throw new Error(`-rankingWeights gives ${name} twice`);
+    seen.add(name);
     weights[name as keyof typeof weights] = Number(number);
   }
   if (weights.latency + weights.price + weights.reliability <= 0) throw new Error("-rankingWeights must give at least one weight above 0");
@@ -238,6 +244,8 @@ export function parseConfig(argv: readonly string[]): GatewayConfig {
     orchRegions: parseRegions(get("orchRegions")),
     selectionSeed: seed(optional("selectionSeed")),
     rankingWeights: parseWeights(get("rankingWeights")),
+    maxJobRequestBytes: parseByteSize(get("maxJobRequestBytes"), "-maxJobRequestBytes"),
+    maxJobResponseBytes: parseByteSize(get("maxJobResponseBytes"), "-maxJobResponseBytes"),
     logLevel,
     help: parseBoolean(get("help"), "help"),
   };

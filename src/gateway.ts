@@ -13,6 +13,7 @@ import type { Logger } from "./log.js";
 import { OrchestratorClientPool } from "./orchestrator/orchestrator-client.js";
 import { fixedEthUsdRate, type EthUsdRate } from "./network/currency.js";
 import { HealthTracker } from "./routing/health.js";
+import type { HealthOptions } from "./routing/health-options.js";
 import { currenciesNeedingRate, parsePriceCeilingConfig, PriceCeilings } from "./routing/price-ceilings.js";
 import { RetryProfiles } from "./routing/retry-profiles.js";
 import { Router } from "./routing/router.js";
@@ -24,10 +25,6 @@ import { JobRunner } from "./jobs/job-runner.js";
 import { RetryBudget } from "./jobs/retry-budget.js";
 import { encodeOrchestratorJobHeader, jobSignerOf } from "./orchestrator/byoc-job-request.js";
 
-/** Job bodies are held in memory so that a failed attempt can be replayed on the next orchestrator. */
-const MAX_JOB_REQUEST_BYTES = 32 * 1024 * 1024;
-const MAX_JOB_RESPONSE_BYTES = 64 * 1024 * 1024;
-
 export const GATEWAY_VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 
 export interface Gateway {
@@ -37,6 +34,7 @@ export interface Gateway {
   readonly router: Router;
   readonly servers: GatewayServers;
   readonly devnet?: Devnet;
+  readonly health: HealthTracker;
   close(): Promise<void>;
 }
 
@@ -73,7 +71,15 @@ function routingSettings(config: GatewayConfig, logger: Logger) {
   return { rate, ceilings, profiles };
 }
 
-export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+/** Seams for tests: a controllable clock and health tuning. */
+export interface GatewayOverrides {
+  /** The clock of health (ejection, probing), routing and retry budgets. */
+  now?: () => number;
+  health?: Partial<HealthOptions>;
+}
+
+export async function startGateway(config: GatewayConfig, logger: Logger, overrides: GatewayOverrides = {}): Promise<Gateway> {
+  const now = overrides.now ?? Date.now;
   const { rate, ceilings, profiles } = routingSettings(config, logger);
   const identity = await loadIdentity(config);
   const tls =
@@ -94,7 +100,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     },
   );
   // Health keys are per (orchestrator, capability, model); the ejection budget counts who serves each pair now.
-  const health = new HealthTracker({}, Date.now, (capability, modelId) =>
+  const health = new HealthTracker(overrides.health ?? {}, now, (capability, modelId) =>
     new Set(discovery.snapshot.offers(capability, modelId || undefined).map((offer) => offer.orchestratorUri)).size,
   );
   // An orchestrator dropped from the sources takes its health history (and ejection budget share) with it.
@@ -110,22 +116,24 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     minVersion: config.orchMinLivepeerVersion,
     random: config.selectionSeed === undefined ? Math.random : seededRandom(config.selectionSeed),
     rate,
+    now,
   });
   const byoc = byocWirePort(identity);
   const runner = new JobRunner({
     router,
     health,
     port: byoc,
-    budget: new RetryBudget(),
+    budget: new RetryBudget(undefined, now),
     inFlight: new InFlight(),
     signJob: (spec) => encodeOrchestratorJobHeader(
       { id: spec.jobId, request: spec.requestJson, parameters: spec.parametersJson, capability: spec.capability, timeoutSeconds: spec.timeoutSeconds },
       jobSignerOf(identity),
     ),
     logger,
-    maxResponseBytes: MAX_JOB_RESPONSE_BYTES,
+    maxResponseBytes: config.maxJobResponseBytes,
+    now,
   });
-  const jobs = { runner, logger, maxRequestBytes: MAX_JOB_REQUEST_BYTES };
+  const jobs = { runner, logger, maxRequestBytes: config.maxJobRequestBytes };
   let servers: GatewayServers;
   try {
     servers = await startGatewayServers({
@@ -155,6 +163,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     router,
     servers,
     devnet,
+    health,
     async close() {
       await servers.close(5_000);
       await discovery.stop();

@@ -8,7 +8,9 @@
 //      {"capability":…,"path":…,"content_type":…,"input_bytes":n,"input_sha256":"<hex>","output":"<reversed text>"}
 //    where output is the body as UTF-8 reversed by code point, or, for a body that is not UTF-8, the reversed bytes
 //    in base64 with "output_encoding":"base64".
-//  - Both carry X-Metadata: {"capability":…,"worker":"devnet","input_sha256":"<hex>"}.
+//  - A worker path whose last segment is "invalid" answers 400 {"detail":"…"}: the worker refusing the client's
+//    input, which is the client's answer and not the orchestrator's fault.
+//  - All carry X-Metadata: {"capability":…,"worker":"devnet","input_sha256":"<hex>"}.
 import { createHash } from "node:crypto";
 
 export interface WorkerRequest {
@@ -68,6 +70,10 @@ export const deterministicWorker: ByocWorker = (request) => {
   const inputSha256 = sha256Hex(request.body);
   const metadata = JSON.stringify({ capability: request.capability, worker: "devnet", input_sha256: inputSha256 });
   const { output, encoding } = workerOutput(request.body);
+  if (request.path.split("/").pop() === "invalid") {
+    const detail = { detail: `the ${request.capability} worker cannot use this input` };
+    return { status: 400, contentType: "application/json", metadata, body: Buffer.from(JSON.stringify(detail)) };
+  }
   if (isStreamPath(request.path)) {
     const events = streamChunks(output).map(
       (chunk, index) => `data: ${JSON.stringify({ capability: request.capability, index, chunk })}\n\n`,

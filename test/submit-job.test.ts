@@ -52,8 +52,8 @@ function header(job: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(job)).toString("base64");
 }
 
-function post(path: string, headers: Record<string, string>, body: string | Buffer = "x"): Promise<Response> {
-  return fetch(`${gateway.servers.api.url}${path}`, { method: "POST", headers, body });
+function post(path: string, headers: Record<string, string>, body: string | Uint8Array = "x"): Promise<Response> {
+  return fetch(`${gateway.servers.api.url}${path}`, { method: "POST", headers, body: typeof body === "string" ? body : new Uint8Array(body) });
 }
 
 describe("SubmitJob", () => {
@@ -177,7 +177,7 @@ describe("POST /process/request (go-livepeer's BYOC endpoint)", () => {
     ["a header that is not JSON", { Livepeer: Buffer.from("{nope").toString("base64") }, "x", 400, /not valid JSON/],
     ["zero timeout", { Livepeer: header({ ...good, timeout_seconds: 0 }) }, "x", 400, /timeout_seconds must be a positive integer, got 0/],
     ["parameters missing", { Livepeer: header({ ...good, parameters: undefined }) }, "x", 400, /parameters is required/],
-    ["an oversized body", { Livepeer: header(good) }, Buffer.alloc(MAX_BODY + 1), 413, /larger than 65536 bytes/],
+    ["an oversized body", { Livepeer: header(good) }, new Uint8Array(MAX_BODY + 1), 413, /larger than 65536 bytes/],
     ["an unknown capability", { Livepeer: header({ ...good, capability: "ecko" }) }, "x", 404, /did you mean "echo"/],
   ])("refuses %s with a clear error, and nothing reaches an orchestrator", async (_name, headers, body, status, message) => {
     const before = jobsReceived();

@@ -1,9 +1,9 @@
 // A synthetic network for the selection benchmarks: N orchestrators, each offering all 20 capabilities (the 10
 // built-in AI pipelines with 1–2 models each, and 10 BYOC capabilities), with varied exact prices (sub-wei ones
 // included), a warm/cold mix, discovery latencies, and health history recorded for a share of the keys.
-import { PIPELINE_CAPABILITY_IDS, BYOC_CAPABILITY_ID } from "../src/network/capabilities.js";
+import { PIPELINE_CAPABILITY_IDS } from "../src/network/capabilities.js";
 import { parsePricePerUnit } from "../src/network/currency.js";
-import type { Offer } from "../src/network/offers.js";
+import { byocOffer, type Offer } from "../src/network/offers.js";
 import { weiPerUnit, type WeiPerUnit } from "../src/network/price.js";
 import { NetworkSnapshot, type OrchestratorState } from "../src/network/snapshot.js";
 import { HealthTracker, type HealthKey, type OutcomeClass } from "../src/routing/health.js";
@@ -103,19 +103,7 @@ export function syntheticNetwork(options: SyntheticOptions): SyntheticNetwork {
         });
       }
     }
-    for (const byoc of BYOC) {
-      offers.push({
-        orchestratorUri: uri,
-        capability: byoc.name,
-        capabilityId: BYOC_CAPABILITY_ID,
-        modelId: "",
-        warm: false,
-        capacity: 0,
-        capacityInUse: 0,
-        runnerVersion: "",
-        ...price(byoc.basePrice),
-      });
-    }
+    for (const byoc of BYOC) offers.push(byocOffer(uri, byoc.name, price(byoc.basePrice).price));
     const usable = random() >= 0.02;
     if (usable) offerCount += offers.length;
     // Discovery round trips: mostly tens of ms, a long tail to several hundred.

@@ -5,6 +5,7 @@ import {
   PIPELINE_CAPABILITY_IDS,
   capabilityBitstring,
   capabilityIdsOf,
+  capabilityNameProblem,
 } from "../src/network/capabilities.js";
 
 describe("capability bitstrings", () => {
@@ -31,5 +32,15 @@ describe("capability names", () => {
   it("leaves out the deprecated 13 and spells BYOC in lower case", () => {
     expect(CAPABILITY_DISPLAY_NAMES.has(13)).toBe(false);
     expect(CAPABILITY_DISPLAY_NAMES.get(37)).toBe("byoc");
+  });
+});
+
+describe("capability names from requests", () => {
+  it("accepts pipeline and BYOC names, and names what is wrong with others", () => {
+    expect(capabilityNameProblem("image-to-image", "capability")).toBeUndefined();
+    expect(capabilityNameProblem("my_org/depth.v2", "capability")).toBeUndefined();
+    expect(capabilityNameProblem("image to image", "capability")).toBe('capability "image to image" must be printable ASCII without spaces');
+    expect(capabilityNameProblem("dépth", "job.capability")).toMatch(/^job\.capability "dépth" must be printable ASCII/);
+    expect(capabilityNameProblem("x".repeat(129), "capability")).toBe("capability is 129 characters long; the limit is 128");
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseListenAddress } from "../src/api/listen.js";
 import { helpText, parseConfig } from "../src/config.js";
@@ -82,6 +85,45 @@ describe("flags", () => {
       expect(help).toContain(flag);
     }
     expect(help).toContain("(default: 127.0.0.1:9935)");
+  });
+});
+
+describe("-orchRegions and -rankingWeights", () => {
+  it("reads regions inline or from a file, keyed by normalised orchestrator URI", async () => {
+    const inline = parseConfig(["-orchAddr", "a:1", "-orchRegions", '{"a:1": "eu-west", "https://b:8935": "us-east"}']);
+    expect(inline.orchRegions).toEqual(new Map([["https://a:1", "eu-west"], ["https://b:8935", "us-east"]]));
+    const dir = await mkdtemp(join(tmpdir(), "regions-"));
+    const file = join(dir, "regions.json");
+    await writeFile(file, '{"c": "ap-southeast"}');
+    expect(parseConfig(["-orchAddr", "a:1", "-orchRegions", file]).orchRegions).toEqual(new Map([["https://c:8935", "ap-southeast"]]));
+  });
+
+  it.each([
+    ['{"a:1": "eu-west",}', /^-orchRegions: invalid JSON/],
+    ["no-such-file.json", /^-orchRegions: "no-such-file.json" is neither inline JSON nor a readable file/],
+    ['["a:1"]', /^-orchRegions must be a JSON object of orchestrator -> region, got an array/],
+    ['{"a:1": "EU West"}', /^-orchRegions: region of "a:1" must be a lower-case name such as "us-east", got "EU West"/],
+    ['{"a:1": 7}', /^-orchRegions: region of "a:1" must be a lower-case name .*, got number 7/],
+    ['{"ftp://a:1": "eu"}', /^-orchRegions: .*must use https:\/\/ or http:\/\//],
+    ['{"a:1": "eu", "a:1": "us"}', /^-orchRegions: invalid JSON/],
+  ])("rejects -orchRegions %s naming the flag", (value, message) => {
+    expect(() => parseConfig(["-orchAddr", "a:1", "-orchRegions", value])).toThrow(message);
+  });
+
+  it("reads ranking weights", () => {
+    expect(parseConfig(["-rankingWeights", "latency=1,price=0.5"]).rankingWeights).toEqual({ latency: 1, price: 0.5, reliability: 0 });
+  });
+
+  it.each([
+    ["speed=1", /^-rankingWeights entry "speed=1" must be latency=, price= or reliability= a non-negative number/],
+    ["latency=-1", /^-rankingWeights entry "latency=-1"/],
+    ["latency=fast", /^-rankingWeights entry "latency=fast"/],
+    ["latency", /^-rankingWeights entry "latency"/],
+    [`latency=1${"0".repeat(400)}`, /^-rankingWeights entry "latency=10+"/],
+    ["latency=1,latency=2", /^-rankingWeights gives latency twice/],
+    ["latency=0,price=0", /^-rankingWeights must give at least one weight above 0/],
+  ])("rejects -rankingWeights %j naming the flag", (value, message) => {
+    expect(() => parseConfig(["-rankingWeights", value])).toThrow(message);
   });
 });
 

@@ -8,6 +8,8 @@ import { Discovery, type DiscoveryOptions } from "../src/discovery/discovery.js"
 import { StaticSource } from "../src/discovery/sources.js";
 import { offchainIdentity } from "../src/eth/identity.js";
 import { silentLogger } from "../src/log.js";
+import { getAddress } from "ethers";
+import { offerKey } from "../src/network/offers.js";
 import { weiPerUnit } from "../src/network/price.js";
 import { OrchestratorClientPool } from "../src/orchestrator/orchestrator-client.js";
 
@@ -45,6 +47,15 @@ describe("discovery against the simulated network", () => {
       const imageToImage = snapshot.offers("image-to-image", REALVIS);
       expect(imageToImage.some((o) => o.warm)).toBe(true);
       expect(imageToImage.some((o) => !o.warm)).toBe(true);
+      // Worked out once per snapshot, not per request: the per-model list, the orchestrator, float price, key, address.
+      expect(snapshot.offers("image-to-image", REALVIS)).toBe(imageToImage);
+      for (const offer of snapshot.offers("image-to-image")) {
+        expect(offer.orchestrator).toBe(snapshot.orchestrator(offer.orchestratorUri));
+        expect(offer.healthKey).toBe(offerKey(offer.orchestratorUri, "image-to-image", offer.modelId));
+        if (offer.price) expect(offer.priceFloat).toBeCloseTo(Number(offer.price.num) / Number(offer.price.den), 9);
+        expect(offer.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
+        expect(offer.address).toBe(getAddress(offer.address)); // EIP-55 checksummed
+      }
     } finally {
       await discovery.stop();
       clients.close();

@@ -13,6 +13,7 @@ import {
   type HealthOptions,
   type OutcomeClass,
 } from "../src/routing/health.js";
+import { offerKey } from "../src/network/offers.js";
 
 const START = 1_700_000_000_000;
 
@@ -290,6 +291,43 @@ describe("ejection budget (maxEjectionPercent)", () => {
     fail(key(O3, "image-to-image", "model-a"), 5);
     fail(key(O4, "image-to-image", "model-b"), 5);
     expect(tracker.states().every((s) => s.ejected)).toBe(true);
+  });
+});
+
+describe("what routing reads", () => {
+  it("finds a key by its precomputed offerKey as by its parts", () => {
+    const { tracker, succeed } = setup();
+    succeed(key(O1, "image-to-image", "m"), [120]);
+    const precomputed = { ...key(O1, "image-to-image", "m"), healthKey: offerKey(O1, "image-to-image", "m") };
+    expect(tracker.rankingStats(precomputed)).toMatchObject({ ewmaLatencyMs: 120, latencySamples: 1, successRate: 1, ejected: false });
+    expect(tracker.rankingStats(key(O1, "image-to-image", "other"))).toBeUndefined();
+    expect(tracker.has(precomputed)).toBe(true);
+  });
+
+  it("names every changed key in its journal, and tells a reader that fell too far behind to start over", () => {
+    const { tracker, succeed, fail } = setup();
+    const start = tracker.changes.cursor;
+    succeed(key(O1), [100]);
+    fail(key(O2), 1);
+    tracker.forget(O1);
+    const seen: string[] = [];
+    const next = tracker.changes.readSince(start, (k) => seen.push(k));
+    expect(seen).toEqual([offerKey(O1, "depth", ""), offerKey(O2, "depth", ""), offerKey(O1, "depth", "")]);
+    expect(tracker.changes.readSince(next, () => expect.fail("nothing new"))).toBe(next);
+    fail(key(O3), 10_000); // more changes than the journal holds
+    expect(tracker.changes.readSince(next, () => undefined)).toBe(-1);
+  });
+
+  it("tells that an ejected key's probe may go without handing it out", () => {
+    const { tracker, clock, fail } = setup();
+    fail(key(O1), 5);
+    expect(tracker.availability(key(O1))).toBe("ejected");
+    clock.advance(30_000);
+    expect(tracker.availability(key(O1))).toBe("probe");
+    expect(tracker.availability(key(O1))).toBe("probe"); // asking hands nothing out
+    expect(tracker.isAvailable(key(O1))).toBe(true); // this does
+    expect(tracker.availability(key(O1))).toBe("ejected");
+    expect(tracker.availability(key(O2))).toBe("available");
   });
 });
 

@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { convertToWei, fixedEthUsdRate, parsePricePerUnit, rateFromPriceFeed, type EthUsdRate } from "../src/network/currency.js";
-import { formatPrice } from "../src/network/price.js";
-import { formatRatio, parseDecimal, ratio, type Ratio } from "../src/network/ratio.js";
+import { exceedsRatio, formatPrice, formatRatio, parseDecimal, ratio, ratioToNumber, type Ratio } from "../src/network/price.js";
 import { currenciesNeedingRate, parsePriceCeilingConfig, PriceCeilings, type PriceCeilingFlags } from "../src/routing/price-ceilings.js";
 import { JsonNumber, parseExactJson } from "../src/util/exact-json.js";
 
@@ -86,6 +85,26 @@ describe("conversion to wei (go-livepeer core/autoconvertedprice_test.go)", () =
     expect(fixedEthUsdRate("3000.50").perEth).toEqual(ratio(6001n, 2n));
     expect(() => fixedEthUsdRate("0")).toThrow(/-ethUsdRate "0"/);
     expect(() => fixedEthUsdRate("3,000")).toThrow(/-ethUsdRate/);
+  });
+});
+
+describe("doubles of exact ratios, for ranking and pre-filters only", () => {
+  it("gives the nearest double even when numerator and denominator overflow one", () => {
+    expect(ratioToNumber(ratio(1n, 3n))).toBeCloseTo(1 / 3, 15);
+    expect(ratioToNumber(ratio(10n ** 400n + 1n, 2n * 10n ** 400n))).toBeCloseTo(0.5, 15);
+    expect(ratioToNumber(ratio(10n ** 400n, 3n))).toBe(Infinity);
+    expect(ratioToNumber(ratio(1n, 10n ** 400n))).toBe(0);
+  });
+
+  it("compares exactly where the doubles cannot tell", () => {
+    const a = ratio(10n ** 30n + 1n, 10n ** 30n);
+    const b = ratio(10n ** 30n + 2n, 10n ** 30n);
+    expect(ratioToNumber(a)).toBe(ratioToNumber(b));
+    expect(exceedsRatio(b, ratioToNumber(b), a, ratioToNumber(a))).toBe(true);
+    expect(exceedsRatio(a, ratioToNumber(a), b, ratioToNumber(b))).toBe(false);
+    expect(exceedsRatio(a, ratioToNumber(a), a, ratioToNumber(a))).toBe(false);
+    const huge = ratio(10n ** 400n + 1n, 1n);
+    expect(exceedsRatio(huge, ratioToNumber(huge), ratio(10n ** 400n), Infinity)).toBe(true);
   });
 });
 

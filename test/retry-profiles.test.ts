@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PIPELINE_CAPABILITY_IDS } from "../src/network/capabilities.js";
-import { formatPrice } from "../src/network/price.js";
-import { ratio } from "../src/network/ratio.js";
+import { formatPrice, ratio } from "../src/network/price.js";
 import { parsePriceCeilingConfig, PriceCeilings } from "../src/routing/price-ceilings.js";
 import {
   attemptTimeoutMs,

@@ -1,12 +1,19 @@
 // Route, ReportOutcome, ListOfferings, GetCapabilityHealth and WatchNetworkCapabilities over real sockets, on the
 // simulated network.
+import * as grpc from "@grpc/grpc-js";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config.js";
 import { startGateway, type Gateway } from "../src/gateway.js";
-import { GatewayService, OutcomeClass, WarmPolicy } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
+import { GatewayService, OutcomeClass, WarmPolicy, type WatchNetworkCapabilitiesResponse } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
 import { silentLogger } from "../src/log.js";
+import { grpcServiceDefinition } from "../src/orchestrator/grpc-adapter.js";
+import { grpcStatusMessage } from "../src/api/grpc-status-message.js";
+import { watchNetworkCapabilities } from "../src/api/watch.js";
+import { byocOffer } from "../src/network/offers.js";
+import { weiPerUnit } from "../src/network/price.js";
+import { NetworkSnapshot, type OrchestratorState } from "../src/network/snapshot.js";
 
 const REALVIS = "SG161222/RealVisXL_V4.0_Lightning";
 let gateway: Gateway;
@@ -152,5 +159,82 @@ describe("ListOfferings and WatchNetworkCapabilities", () => {
     expect(first.value.upserted.map((entry) => entry.offers.some((offer) => offer.capability === "llm"))).toEqual([true, true]);
     abort.abort();
     await iterator.return?.();
+  });
+
+  it("then sends only what changed: new and changed orchestrators, and the URIs of those gone", async () => {
+    const state = (name: string, price: bigint, capability = "llm"): OrchestratorState => ({
+      uri: `https://${name}:8935`,
+      offers: [{ ...byocOffer(`https://${name}:8935`, capability, weiPerUnit(price, 1n)) }],
+      usable: true,
+      observation: { consecutiveFailures: 0, reachable: true, latencyMs: 20 },
+    });
+    const listeners = new Set<(snapshot: NetworkSnapshot) => void>();
+    const source = {
+      snapshot: new NetworkSnapshot(1, 1_000, [state("a", 10n), state("b", 20n), state("other", 5n, "depth")]),
+      onSnapshot: (listener: (snapshot: NetworkSnapshot) => void) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    };
+    const publish = (snapshot: NetworkSnapshot): void => {
+      source.snapshot = snapshot;
+      for (const listener of listeners) listener(snapshot);
+    };
+    const abort = new AbortController();
+    const stream = watchNetworkCapabilities(source, "llm", abort.signal);
+    const names = (entries: { uri: string }[]) => entries.map((e) => e.uri.slice(8, -5)).sort();
+
+    const first = await stream.next();
+    expect(first.value).toMatchObject({ initial: true, snapshotVersion: 1n, removed: [] });
+    expect(names(first.value?.upserted ?? [])).toEqual(["a", "b"]);
+
+    const second = stream.next();
+    publish(new NetworkSnapshot(2, 2_000, [state("a", 10n), state("b", 20n), state("other", 6n, "depth")])); // nothing of llm changed
+    publish(new NetworkSnapshot(3, 3_000, [state("a", 11n), state("c", 30n), state("other", 6n, "depth")])); // a repriced, b gone, c new
+    const changed = (await second).value as WatchNetworkCapabilitiesResponse;
+    expect(changed).toMatchObject({ initial: false, snapshotVersion: 3n, removed: ["https://b:8935"] });
+    expect(names(changed.upserted)).toEqual(["a", "c"]);
+    expect(changed.upserted.find((e) => e.uri === "https://a:8935")?.offers[0]?.price?.numerator).toBe("11");
+
+    const third = stream.next();
+    publish(new NetworkSnapshot(4, 4_000, [state("a", 11n), state("c", 30n)])); // only a depth offer went: no message
+    publish(new NetworkSnapshot(5, 5_000, [state("c", 30n)]));
+    expect((await third).value).toMatchObject({ snapshotVersion: 5n, upserted: [], removed: ["https://a:8935"] });
+
+    abort.abort();
+    expect((await stream.next()).done).toBe(true);
+    expect(listeners.size).toBe(0); // unsubscribed
+  });
+});
+
+describe("error messages over gRPC", () => {
+  /** The status a grpc-js client (the other gRPC stack, not connect-node's) sees for a Route request. */
+  async function grpcJsError(request: object): Promise<grpc.ServiceError> {
+    const Client = grpc.makeGenericClientConstructor(grpcServiceDefinition(GatewayService), "GatewayService");
+    const raw = new Client(new URL(gateway.servers.api.url).host, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+      route: (req: object, cb: (err: grpc.ServiceError | null) => void) => void;
+    };
+    try {
+      return await new Promise((resolve, reject) => raw.route(request, (err) => (err ? resolve(err) : reject(new Error("expected a failure")))));
+    } finally {
+      raw.close();
+    }
+  }
+
+  it.each([
+    ["reserved URI characters", { capability: "style-transfr" }, /; did you mean "style-transfer"\? \(offered now: .*, .*\)/],
+    ["a percent sign", { capability: "50%2Coff" }, /capability "50%2Coff"/],
+    ["non-ASCII text", { capability: "dépth" }, /capability "dépth" must be printable ASCII/],
+  ])("reach grpc-js clients decoded, as Connect clients read them: %s", async (_name, request, message) => {
+    const connectError = await failure(client.route(request));
+    const grpcJsErr = await grpcJsError(request);
+    expect(grpcJsErr.code).toBe(connectError.code);
+    expect(grpcJsErr.details).toBe(connectError.rawMessage);
+    expect(grpcJsErr.details).toMatch(message);
+  });
+
+  it("escapes only what the gRPC spec requires", () => {
+    expect(grpcStatusMessage(encodeURIComponent('a "b"; c, d/e? 100% é\n'))).toBe('a "b"; c, d/e? 100%25 %C3%A9%0A');
+    expect(grpcStatusMessage("%E0%A4%A")).toBe("%E0%A4%A"); // not decodable: passed on as it came
   });
 });

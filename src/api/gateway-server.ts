@@ -4,6 +4,8 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../log.js";
 import { handleByocRequest, type ByocEndpointDeps } from "./byoc-endpoint.js";
 import { registerGatewayService, type GatewayServiceDeps } from "./gateway-service.js";
+import { respellGrpcStatusMessage } from "./grpc-status-message.js";
+import { useBufferTextEncoding } from "./protobuf-text.js";
 import { handleHttpRoute, notFound, type HttpRouteContext } from "./http-routes.js";
 import { listen, type RunningServer, type RequestHandler } from "./listen.js";
 
@@ -22,17 +24,28 @@ export interface GatewayServers {
   close(graceMs?: number): Promise<void>;
 }
 
+/** Answers below this are sent uncompressed (network listings and long candidate lists are still compressed). */
+const COMPRESS_MIN_BYTES = 16 * 1024;
+
 export function gatewayHandler(options: GatewayServerOptions): RequestHandler {
-  return connectNodeAdapter({
+  const connect = connectNodeAdapter({
     routes: (router) => registerGatewayService(router, options.service),
+    // connect-node gzips any answer over 1 KiB by default: a Route answer in JSON then cost the server and the client
+    // more CPU than the routing itself, to save a kilobyte. Only answers large enough for that to pay are compressed.
+    compressMinBytes: COMPRESS_MIN_BYTES,
     fallback: (req, res) => {
       if (handleByocRequest(options.byoc, req, res)) return;
       if (!handleHttpRoute(options, req, res)) notFound(req, res);
     },
   }) as RequestHandler;
+  return (req, res) => {
+    respellGrpcStatusMessage(req, res); // so that grpc-js clients read error messages as Connect clients do
+    connect(req, res);
+  };
 }
 
 export async function startGatewayServers(options: GatewayServerOptions): Promise<GatewayServers> {
+  useBufferTextEncoding();
   const api = await listen(gatewayHandler(options), options.http);
   let cli: RunningServer | undefined;
   try {

@@ -8,7 +8,7 @@ import {
   type HealthSummary,
   type RetryProfile,
 } from "../gen/livepeer/gateway/v1/gateway_pb.js";
-import type { HealthState, OutcomeClass } from "../routing/health.js";
+import type { HealthKey, HealthState, HealthTracker, OutcomeClass } from "../routing/health.js";
 import type { ResolvedRetryProfile } from "../routing/retry-profiles.js";
 
 const OUTCOMES: Readonly<Record<string, OutcomeClassMessage>> = {
@@ -22,6 +22,7 @@ const OUTCOMES: Readonly<Record<string, OutcomeClassMessage>> = {
   schema_mismatch: OutcomeClassMessage.SCHEMA_MISMATCH,
   payment_error: OutcomeClassMessage.PAYMENT_ERROR,
   no_capacity: OutcomeClassMessage.NO_CAPACITY,
+  client_error: OutcomeClassMessage.CLIENT_ERROR,
 };
 
 const OUTCOMES_BY_MESSAGE = new Map(Object.entries(OUTCOMES).map(([name, value]) => [value, name as OutcomeClass]));
@@ -29,6 +30,11 @@ const OUTCOMES_BY_MESSAGE = new Map(Object.entries(OUTCOMES).map(([name, value])
 /** The tracker's class for an API enum value; undefined for UNSPECIFIED or unknown numbers. */
 export function outcomeFromMessage(value: OutcomeClassMessage): OutcomeClass | undefined {
   return OUTCOMES_BY_MESSAGE.get(value);
+}
+
+/** The API enum value of a tracker's class. */
+export function outcomeToProto(outcome: OutcomeClass): OutcomeClassMessage {
+  return OUTCOMES[outcome] ?? OutcomeClassMessage.UNSPECIFIED;
 }
 
 const ms = (value: number | undefined) => (value === undefined ? undefined : durationFromMs(Math.round(value)));
@@ -60,4 +66,22 @@ export function retryProfileMessage(profile: ResolvedRetryProfile): RetryProfile
     maxAttempts: profile.maxAttempts,
     hedgeAfter: ms(profile.hedgeAfterMs),
   });
+}
+
+/** Shared by every key without history: most candidates of a quiet capability, so built once rather than per candidate. */
+let freshSummary: HealthSummary | undefined;
+
+/** healthSummary of a candidate's key, without building a state for a key that has none. */
+export function candidateHealthSummary(health: HealthTracker, key: HealthKey): HealthSummary {
+  if (health.has(key)) return healthSummary(health.state(key));
+  return (freshSummary ??= healthSummary(health.state(key)));
+}
+
+/** Messages per resolved profile: the Router hands out the same profile object until it is reconfigured. */
+const profileMessages = new WeakMap<ResolvedRetryProfile, RetryProfile>();
+
+export function cachedRetryProfileMessage(profile: ResolvedRetryProfile): RetryProfile {
+  let message = profileMessages.get(profile);
+  if (message === undefined) profileMessages.set(profile, (message = retryProfileMessage(profile)));
+  return message;
 }

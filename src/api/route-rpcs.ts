@@ -1,8 +1,7 @@
 // Route and ReportOutcome: the routing decision and its feedback, as the public API.
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, durationMs, type Duration } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { getAddress, hexlify } from "ethers";
 import {
   CandidateSchema,
   LatencySource,
@@ -10,15 +9,17 @@ import {
   ReportOutcomeResponseSchema,
   RouteResponseSchema,
   WarmPolicy,
+  WeiPriceSchema,
   type ReportOutcomeRequest,
   type ReportOutcomeResponse,
   type RouteRequest,
   type RouteResponse,
+  type WeiPrice,
 } from "../gen/livepeer/gateway/v1/gateway_pb.js";
 import type { WeiPerUnit } from "../network/price.js";
 import type { Router } from "../routing/router.js";
-import type { RankedCandidate, WarmPolicy as Policy } from "../routing/selector.js";
-import { healthSummary, outcomeFromMessage, retryProfileMessage } from "./health-messages.js";
+import type { WarmPolicy as Policy } from "../routing/selector.js";
+import { candidateHealthSummary, cachedRetryProfileMessage, healthSummary, outcomeFromMessage } from "./health-messages.js";
 import { usdPerUnit } from "./usd.js";
 import type { EthUsdRate } from "../network/currency.js";
 
@@ -31,14 +32,34 @@ const WARM_POLICIES: Readonly<Record<number, Policy>> = {
 const PRICE_SOURCES = { exact: PriceSource.EXACT, listed: PriceSource.LISTED, unknown: PriceSource.UNKNOWN } as const;
 const LATENCY_SOURCES = { jobs: LatencySource.JOBS, discovery: LatencySource.DISCOVERY, none: LatencySource.UNSPECIFIED } as const;
 
-export function weiPrice(price: WeiPerUnit | undefined) {
-  return price === undefined ? undefined : { numerator: price.num.toString(), denominator: price.den.toString() };
+/**
+ * Messages shared between responses (they are never modified once built): an offer's price is the same object for
+ * the life of its snapshot, so its message is built once rather than on every Route.
+ */
+const priceMessages = new WeakMap<WeiPerUnit, WeiPrice>();
+
+export function weiPrice(price: WeiPerUnit | undefined): WeiPrice | undefined {
+  if (price === undefined) return undefined;
+  let message = priceMessages.get(price);
+  if (message === undefined) {
+    message = create(WeiPriceSchema, { numerator: price.num.toString(), denominator: price.den.toString() });
+    priceMessages.set(price, message);
+  }
+  return message;
 }
 
-function addressOf(candidate: RankedCandidate): string {
-  const info = candidate.orchestrator.info;
-  const bytes = info?.ticketParams?.recipient?.length === 20 ? info.ticketParams.recipient : info?.address;
-  return bytes?.length === 20 ? getAddress(hexlify(bytes)) : "";
+/** Durations of whole milliseconds, shared: latencies repeat from one response to the next. */
+const durations = new Map<number, Duration>();
+const MAX_DURATIONS = 10_000;
+
+function milliseconds(ms: number): Duration {
+  const whole = Math.round(ms);
+  let duration = durations.get(whole);
+  if (duration === undefined) {
+    if (durations.size >= MAX_DURATIONS) durations.clear();
+    durations.set(whole, (duration = durationFromMs(whole)));
+  }
+  return duration;
 }
 
 export function route(router: Router, request: RouteRequest, rate: EthUsdRate | undefined): RouteResponse {
@@ -57,21 +78,21 @@ export function route(router: Router, request: RouteRequest, rate: EthUsdRate | 
     routeId: decision.routeId,
     ceiling: weiPrice(decision.ceiling?.price),
     ceilingSource: decision.ceiling?.source ?? "",
-    retryProfile: retryProfileMessage(decision.retryProfile),
+    retryProfile: cachedRetryProfileMessage(decision.retryProfile),
     summary: decision.summary,
     candidates: decision.candidates.map((candidate) =>
       create(CandidateSchema, {
         orchUri: candidate.orchestrator.info?.transcoder ?? candidate.offer.orchestratorUri,
         orchestratorUri: candidate.offer.orchestratorUri,
-        address: addressOf(candidate),
+        address: candidate.offer.address,
         modelId: candidate.offer.modelId,
         price: weiPrice(candidate.offer.price),
         priceSource: PRICE_SOURCES[candidate.offer.priceSource],
         priceUsd: candidate.offer.price && rate ? usdPerUnit(candidate.offer.price, rate) : "",
         warm: candidate.offer.warm,
-        observedLatency: candidate.latencyMs === undefined ? undefined : durationFromMs(Math.round(candidate.latencyMs)),
+        observedLatency: candidate.latencyMs === undefined ? undefined : milliseconds(candidate.latencyMs),
         latencySource: LATENCY_SOURCES[candidate.latencySource],
-        health: healthSummary(router.health.state(candidate.offer)),
+        health: candidateHealthSummary(router.health, candidate.offer),
         region: candidate.region ?? "",
         score: candidate.score,
         reason: candidate.reason,

@@ -7,8 +7,19 @@ const WEI_PER_ETH = 10n ** 18n;
 /** Significant digits shown. */
 const DIGITS = 6;
 
+/** The last text worked out for each price object (offers keep theirs for a snapshot's life), and the rate it used. */
+const memo = new WeakMap<WeiPerUnit, { rate: EthUsdRate; text: string }>();
+
 /** USD per unit = wei/unit × (USD per ETH) / 1e18, rounded to 6 significant digits, e.g. "0.0000143051". */
 export function usdPerUnit(price: WeiPerUnit, rate: EthUsdRate): string {
+  const known = memo.get(price);
+  if (known !== undefined && known.rate === rate) return known.text;
+  const text = convert(price, rate);
+  memo.set(price, { rate, text });
+  return text;
+}
+
+function convert(price: WeiPerUnit, rate: EthUsdRate): string {
   const num = price.num * rate.perEth.num;
   const den = price.den * rate.perEth.den * WEI_PER_ETH;
   if (num === 0n) return "0";

@@ -22,7 +22,7 @@ function visible(snapshot: NetworkSnapshot, capability: string): Map<string, Orc
 }
 
 export async function* watchNetworkCapabilities(
-  discovery: Discovery,
+  discovery: Pick<Discovery, "snapshot" | "onSnapshot">,
   capability: string,
   signal: AbortSignal,
 ): AsyncGenerator<WatchNetworkCapabilitiesResponse> {
@@ -58,7 +58,8 @@ export async function* watchNetworkCapabilities(
         initial = false;
       }
       snapshot = pending.shift();
-      if (snapshot === undefined) await new Promise<void>((resolve) => (wake = resolve));
+      // An abort that came while suspended at the yield has nobody to wake: check before waiting.
+      if (snapshot === undefined && !signal.aborted) await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
       snapshot ??= pending.shift();
     }

@@ -112,3 +112,16 @@ export function capabilityIdsOf(bitstring: readonly bigint[]): number[] {
   });
   return ids;
 }
+
+/** Longest capability name accepted from a request. */
+export const MAX_CAPABILITY_NAME_LENGTH = 128;
+
+/**
+ * What is wrong with a capability name from a request, or undefined when nothing is: pipeline and BYOC names are short
+ * and printable, without spaces or control characters. `field` names it in the text ("capability").
+ */
+export function capabilityNameProblem(value: string, field: string): string | undefined {
+  if (value.length > MAX_CAPABILITY_NAME_LENGTH) return `${field} is ${value.length} characters long; the limit is ${MAX_CAPABILITY_NAME_LENGTH}`;
+  if (!/^[\x21-\x7e]+$/.test(value)) return `${field} ${JSON.stringify(value)} must be printable ASCII without spaces`;
+  return undefined;
+}

@@ -1,5 +1,5 @@
 // Amounts written with a currency ("0.5USD", "0.00001ETH", "1000") and their exact conversion to wei.
-import { divideRatios, formatRatio, multiplyRatios, parseDecimal, ratio, type Ratio } from "./ratio.js";
+import { divideRatios, formatRatio, multiplyRatios, parseDecimal, ratio, type Ratio } from "./price.js";
 
 const WEI_PER_ETH: Ratio = ratio(10n ** 18n);
 

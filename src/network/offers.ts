@@ -36,6 +36,14 @@ export function quoteKey(capabilityId: number, modelId: string): string {
   return `${capabilityId}/${modelId}`;
 }
 
+/**
+ * The one string that names an (orchestrator, capability, model): health is kept under it, and snapshot offers carry
+ * it precomputed so that routing looks health up with a single flat-map get. JSON keeps any two triples apart.
+ */
+export function offerKey(orchestratorUri: string, capability: string, modelId: string): string {
+  return JSON.stringify([orchestratorUri, capability, modelId]);
+}
+
 /** The floored capabilities_prices entries by quoteKey (the constraint is the model id, or the BYOC name). */
 export function listedPrices(info: OrchestratorInfo): Map<string, bigint> {
   const listed = new Map<string, bigint>();
@@ -88,18 +96,25 @@ export function buildOffers(
   }
   for (const entry of info.capabilitiesPrices) {
     if (entry.capability !== BYOC_CAPABILITY_ID || entry.constraint === "") continue;
-    offers.push({
-      orchestratorUri: uri,
-      capability: entry.constraint,
-      capabilityId: BYOC_CAPABILITY_ID,
-      modelId: "",
-      // BYOC containers advertise no warm state or capacity here; /process/token carries capacity.
-      warm: false,
-      capacity: 0,
-      capacityInUse: 0,
-      runnerVersion: "",
-      ...listedPrice(listed.get(quoteKey(BYOC_CAPABILITY_ID, entry.constraint))),
-    });
+    const floor = listed.get(quoteKey(BYOC_CAPABILITY_ID, entry.constraint));
+    // A listing of 0 may hide a sub-wei price: unknown, never free (see listedPrice).
+    offers.push(byocOffer(uri, entry.constraint, floor !== undefined && floor > 0n ? weiPerUnit(floor, 1n) : undefined));
   }
   return offers;
+}
+
+/** A BYOC capability as one orchestrator lists it: priced per second ("listed"), or "unknown" without a price. */
+export function byocOffer(uri: string, name: string, price: WeiPerUnit | undefined): Offer {
+  return {
+    orchestratorUri: uri,
+    capability: name,
+    capabilityId: BYOC_CAPABILITY_ID,
+    modelId: "",
+    // BYOC containers advertise no warm state or capacity here; /process/token carries capacity.
+    warm: false,
+    capacity: 0,
+    capacityInUse: 0,
+    runnerVersion: "",
+    ...(price !== undefined ? { price, priceSource: "listed" as const } : { priceSource: "unknown" as const }),
+  };
 }

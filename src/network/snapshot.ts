@@ -1,7 +1,11 @@
 // An immutable view of the network at one refresh. Discovery builds a new one and swaps it in whole, so readers
 // (routing, the API) never see a half-updated network and never wait on discovery.
+// Everything a routing decision would otherwise recompute per offer (float price, health key, orchestrator lookup,
+// the per-model lists) is worked out here once per snapshot, not once per request.
+import { getAddress, hexlify } from "ethers";
 import type { OrchestratorInfo } from "../gen/net/lp_rpc_pb.js";
-import type { Offer } from "./offers.js";
+import { offerKey, type Offer, type PriceSource } from "./offers.js";
+import { ratioToNumber, type WeiPerUnit } from "./price.js";
 
 /** What the gateway observed while asking one orchestrator for its info. */
 export interface Observation {
@@ -27,10 +31,82 @@ export interface OrchestratorState {
   readonly usable: boolean;
 }
 
+/** The EIP-55 address an orchestrator is paid at, worked out on first use and then kept for the snapshot's life. */
+class PayeeAddress {
+  private value: string | undefined;
+
+  constructor(private readonly info: OrchestratorInfo | undefined) {}
+
+  /** The ticket recipient, else the node address; "" when it advertised neither. */
+  get checksummed(): string {
+    if (this.value === undefined) {
+      const info = this.info;
+      const bytes = info?.ticketParams?.recipient?.length === 20 ? info.ticketParams.recipient : info?.address;
+      // getAddress hashes (keccak) to checksum: far too slow to repeat per request, cheap once per snapshot.
+      this.value = bytes?.length === 20 ? getAddress(hexlify(bytes)) : "";
+    }
+    return this.value;
+  }
+}
+
+/** An offer as the index holds it: the offer itself plus what routing derives from it, computed once. */
+export class IndexedOffer implements Offer {
+  readonly orchestratorUri: string;
+  readonly capability: string;
+  readonly capabilityId: number;
+  readonly modelId: string;
+  readonly warm: boolean;
+  readonly capacity: number;
+  readonly capacityInUse: number;
+  readonly runnerVersion: string;
+  readonly price?: WeiPerUnit;
+  readonly priceSource: PriceSource;
+  /** `price` as a double, Infinity when unknown: for ranking and as a fast pre-filter; exact checks use `price`. */
+  readonly priceFloat: number;
+  /** offerKey(orchestratorUri, capability, modelId): the flat key health is kept under. */
+  readonly healthKey: string;
+
+  constructor(
+    offer: Offer,
+    /** The orchestrator advertising the offer, in the same snapshot. */
+    readonly orchestrator: OrchestratorState,
+    private readonly payee: PayeeAddress,
+  ) {
+    this.orchestratorUri = offer.orchestratorUri;
+    this.capability = offer.capability;
+    this.capabilityId = offer.capabilityId;
+    this.modelId = offer.modelId;
+    this.warm = offer.warm;
+    this.capacity = offer.capacity;
+    this.capacityInUse = offer.capacityInUse;
+    this.runnerVersion = offer.runnerVersion;
+    if (offer.price !== undefined) this.price = offer.price;
+    this.priceSource = offer.priceSource;
+    this.priceFloat = offer.price === undefined ? Infinity : ratioToNumber(offer.price);
+    this.healthKey = offerKey(offer.orchestratorUri, offer.capability, offer.modelId);
+  }
+
+  /** The orchestrator's EIP-55 payee address (ticket recipient, else node address), or "". */
+  get address(): string {
+    return this.payee.checksummed;
+  }
+}
+
+/** One capability's offers, whole and per model. */
+interface CapabilityOffers {
+  readonly all: IndexedOffer[];
+  readonly byModel: Map<string, IndexedOffer[]>;
+  /** Sorted; "" stands for a BYOC capability. */
+  readonly models: readonly string[];
+}
+
+const NO_OFFERS: readonly IndexedOffer[] = Object.freeze([]);
+
 export class NetworkSnapshot {
   readonly orchestrators: readonly OrchestratorState[];
-  private readonly offersByCapability: ReadonlyMap<string, readonly Offer[]>;
+  private readonly byCapability: ReadonlyMap<string, CapabilityOffers>;
   private readonly byUri: ReadonlyMap<string, OrchestratorState>;
+  private readonly capabilityNames: readonly string[];
 
   constructor(
     readonly version: number,
@@ -39,16 +115,24 @@ export class NetworkSnapshot {
   ) {
     this.orchestrators = Object.freeze([...orchestrators]);
     this.byUri = new Map(orchestrators.map((o) => [o.uri, o]));
-    const index = new Map<string, Offer[]>();
+    const index = new Map<string, { all: IndexedOffer[]; byModel: Map<string, IndexedOffer[]> }>();
     for (const orchestrator of orchestrators) {
       if (!orchestrator.usable) continue;
+      const payee = new PayeeAddress(orchestrator.info);
       for (const offer of orchestrator.offers) {
-        let list = index.get(offer.capability);
-        if (!list) index.set(offer.capability, (list = []));
-        list.push(offer);
+        const indexed = new IndexedOffer(offer, orchestrator, payee);
+        let entry = index.get(offer.capability);
+        if (!entry) index.set(offer.capability, (entry = { all: [], byModel: new Map() }));
+        entry.all.push(indexed);
+        let model = entry.byModel.get(offer.modelId);
+        if (!model) entry.byModel.set(offer.modelId, (model = []));
+        model.push(indexed);
       }
     }
-    this.offersByCapability = index;
+    const byCapability = new Map<string, CapabilityOffers>();
+    for (const [name, entry] of index) byCapability.set(name, { ...entry, models: Object.freeze([...entry.byModel.keys()].sort()) });
+    this.byCapability = byCapability;
+    this.capabilityNames = Object.freeze([...byCapability.keys()].sort());
   }
 
   static empty(): NetworkSnapshot {
@@ -64,19 +148,22 @@ export class NetworkSnapshot {
     return this.byUri.get(uri);
   }
 
-  /** Capability names offered by at least one usable orchestrator, sorted. */
-  capabilities(): string[] {
-    return [...this.offersByCapability.keys()].sort();
+  /** Capability names offered by at least one usable orchestrator, sorted. Shared: do not modify. */
+  capabilities(): readonly string[] {
+    return this.capabilityNames;
   }
 
-  /** Offers for a capability, optionally for one model only. */
-  offers(capability: string, modelId?: string): readonly Offer[] {
-    const offers = this.offersByCapability.get(capability) ?? [];
-    return modelId === undefined ? offers : offers.filter((offer) => offer.modelId === modelId);
+  /** Offers for a capability, optionally for one model only ("" = the BYOC offers). Shared: do not modify. */
+  offers(capability: string, modelId?: string): readonly IndexedOffer[] {
+    const offers = this.byCapability.get(capability);
+    if (offers === undefined) return NO_OFFERS;
+    return modelId === undefined ? offers.all : (offers.byModel.get(modelId) ?? NO_OFFERS);
   }
 
-  /** Models offered for a capability, sorted ("" stands for a BYOC capability). */
-  models(capability: string): string[] {
-    return [...new Set(this.offers(capability).map((offer) => offer.modelId))].sort();
+  /** Models offered for a capability, sorted ("" stands for a BYOC capability). Shared: do not modify. */
+  models(capability: string): readonly string[] {
+    return this.byCapability.get(capability)?.models ?? NO_OFFERS_MODELS;
   }
 }
+
+const NO_OFFERS_MODELS: readonly string[] = Object.freeze([]);

@@ -6,6 +6,8 @@ import { LatencyStats } from "./latency-stats.js";
 import { judgeSuccessLatency } from "./latency-verdict.js";
 import { OUTCOME_CLASSES, outcomeIndex, outcomeKind, type OutcomeClass } from "./outcome.js";
 import { OutcomeWindow } from "./outcome-window.js";
+import { ChangeJournal, type ChangeReader } from "./change-journal.js";
+import { offerKey } from "../network/offers.js";
 
 export { OUTCOME_CLASSES, outcomeKind, type OutcomeClass, type OutcomeKind } from "./outcome.js";
 export { DEFAULT_HEALTH_OPTIONS, type HealthOptions } from "./health-options.js";
@@ -16,6 +18,19 @@ export interface HealthKey {
   capability: string;
   /** "" for BYOC, or when health is kept for the capability whatever the model. */
   modelId: string;
+  /** offerKey(orchestratorUri, capability, modelId), when the caller has it precomputed (snapshot offers do). */
+  readonly healthKey?: string;
+}
+
+/** What ranking reads of a key on every decision: a live view, read it at once rather than keeping it. */
+export interface RankingStats {
+  readonly ewmaLatencyMs: number | undefined;
+  /** Successes and failures in the success-rate window, and the share of successes (1 when empty). */
+  readonly samples: number;
+  readonly successRate: number;
+  readonly latencySamples: number;
+  /** From the ejection until a probe succeeds; whether a request may go now is isAvailable's answer. */
+  readonly ejected: boolean;
 }
 
 export interface HealthState {
@@ -46,7 +61,7 @@ export interface HealthState {
 }
 
 /** One (orchestrator, capability, model): memory is bounded by the window size. */
-class KeyHealth {
+class KeyHealth implements RankingStats {
   readonly window: OutcomeWindow;
   readonly latency = new LatencyStats();
   readonly ejection = new Ejection();
@@ -61,24 +76,52 @@ class KeyHealth {
   coldAfterEjection = false;
 
   constructor(
+    readonly id: string,
     readonly key: HealthKey,
+    readonly group: CapabilityGroup,
     windowSize: number,
   ) {
     this.window = new OutcomeWindow(windowSize);
+  }
+
+  get ewmaLatencyMs(): number | undefined {
+    return this.latency.meanMs;
+  }
+
+  get samples(): number {
+    return this.window.samples;
+  }
+
+  get successRate(): number {
+    return this.window.successRate;
+  }
+
+  get latencySamples(): number {
+    return this.latency.samples;
+  }
+
+  get ejected(): boolean {
+    return this.ejection.ejected;
   }
 }
 
 /** Every key of one (capability, model) across orchestrators: the ejection budget and the latency yardstick. */
 class CapabilityGroup {
-  keys = 0;
+  readonly entries = new Set<KeyHealth>();
   ejected = 0;
   readonly latency = new LatencyStats();
 }
 
+/** Lets a reader tell a key "in service" from "ejected, but its probe may go now" without handing the probe out. */
+export type Availability = "available" | "ejected" | "probe";
+
 export class HealthTracker {
   private readonly options: HealthOptions;
-  private readonly byOrchestrator = new Map<string, Map<string, Map<string, KeyHealth>>>(); // orchestrator → capability → model
+  /** One flat map, keyed by offerKey: a routing decision looks a key up with one get of a precomputed string. */
+  private readonly entries = new Map<string, KeyHealth>();
+  private readonly byOrchestrator = new Map<string, KeyHealth[]>();
   private readonly groups = new Map<string, Map<string, CapabilityGroup>>(); // capability → model
+  private readonly journal = new ChangeJournal();
 
   /**
    * populationOf: how many orchestrators serve a (capability, model), for the ejection budget; without it the tracker
@@ -92,6 +135,11 @@ export class HealthTracker {
     this.options = resolveHealthOptions(options);
   }
 
+  /** Keys whose ranking figures (latency, success rate, ejection) changed, for rankings that keep up incrementally. */
+  get changes(): ChangeReader {
+    return this.journal;
+  }
+
   /**
    * Records one outcome and returns the key's new state. A "success" that the latency rules read as a cold start is
    * recorded as "cold_start": a success, counted in coldStarts, and kept out of the EWMA.
@@ -99,8 +147,8 @@ export class HealthTracker {
   record(key: HealthKey, outcome: OutcomeClass, latencyMs: number): HealthState {
     if (outcomeIndex(outcome) === undefined) throw new RangeError(`unknown outcome class ${JSON.stringify(outcome)}`);
     const now = this.now();
-    const group = this.groupFor(key.capability, key.modelId);
-    const entry = this.entryFor(key, group);
+    const entry = this.entryFor(key);
+    const group = entry.group;
     const kind = outcomeKind(outcome);
     let recorded = outcome;
     if (kind === "success") recorded = this.recordSuccessLatency(entry, group, outcome, latencyMs, now);
@@ -110,12 +158,13 @@ export class HealthTracker {
     entry.lastOutcome = recorded;
     entry.lastOutcomeAt = now;
     this.updateEjection(entry, group, kind, now);
+    this.journal.add(entry.id);
     return this.snapshot(entry, now);
   }
 
   /**
    * False while ejected. When the ejection time is up, true for exactly one caller (the probe) until its outcome is
-   * recorded, or until probeTimeoutMs passes without one. O(1), allocation-free: called for every candidate.
+   * recorded, or until probeTimeoutMs passes without one. O(1), allocation-free.
    */
   isAvailable(key: HealthKey): boolean {
     const entry = this.lookup(key);
@@ -123,11 +172,17 @@ export class HealthTracker {
     return entry.ejection.admit(this.now(), this.options);
   }
 
-  /** The figures ranking needs, without building a whole state; undefined for a key with no outcomes yet. */
-  rankingStats(key: HealthKey): { ewmaLatencyMs: number | undefined; successRate: number; latencySamples: number } | undefined {
+  /** What isAvailable would answer, without handing out the probe: rank first, then claim it for the chosen one. */
+  availability(key: HealthKey): Availability {
     const entry = this.lookup(key);
-    if (entry === undefined) return undefined;
-    return { ewmaLatencyMs: entry.latency.meanMs, successRate: entry.window.successRate, latencySamples: entry.latency.samples };
+    if (entry === undefined || !entry.ejection.ejected) return "available";
+    const now = this.now();
+    return now >= entry.ejection.ejectedUntil && !entry.ejection.probing(now, this.options) ? "probe" : "ejected";
+  }
+
+  /** The figures ranking needs, as a live view (no copy); undefined for a key with no outcomes yet. */
+  rankingStats(key: HealthKey): RankingStats | undefined {
+    return this.lookup(key);
   }
 
   /** The key's state; an unknown key reads as fresh and healthy (and is not stored). */
@@ -136,39 +191,42 @@ export class HealthTracker {
     return entry === undefined ? freshState(key) : this.snapshot(entry, this.now());
   }
 
+  /** Whether anything was recorded for the key (a key without history reads as freshState). */
+  has(key: HealthKey): boolean {
+    return this.lookup(key) !== undefined;
+  }
+
   /** Every known key matching the filter (all of them without one), e.g. for GetCapabilityHealth. */
   states(filter: { capability?: string; modelId?: string; orchestratorUri?: string } = {}): HealthState[] {
     const now = this.now();
+    const matches = (entry: KeyHealth): boolean =>
+      (filter.capability === undefined || entry.key.capability === filter.capability) &&
+      (filter.modelId === undefined || entry.key.modelId === filter.modelId) &&
+      (filter.orchestratorUri === undefined || entry.key.orchestratorUri === filter.orchestratorUri);
+    let candidates: Iterable<KeyHealth>;
+    if (filter.orchestratorUri !== undefined) candidates = this.byOrchestrator.get(filter.orchestratorUri) ?? [];
+    else if (filter.capability !== undefined) candidates = [...(this.groups.get(filter.capability)?.values() ?? [])].flatMap((g) => [...g.entries]);
+    else candidates = this.entries.values();
     const found: HealthState[] = [];
-    const orchestrators =
-      filter.orchestratorUri === undefined
-        ? this.byOrchestrator.values()
-        : [this.byOrchestrator.get(filter.orchestratorUri)].filter((capabilities) => capabilities !== undefined);
-    for (const capabilities of orchestrators) {
-      for (const [capability, models] of capabilities) {
-        if (filter.capability !== undefined && capability !== filter.capability) continue;
-        for (const [modelId, entry] of models) {
-          if (filter.modelId !== undefined && modelId !== filter.modelId) continue;
-          found.push(this.snapshot(entry, now));
-        }
-      }
-    }
+    for (const entry of candidates) if (matches(entry)) found.push(this.snapshot(entry, now));
     return found;
   }
 
   /** The orchestrator left the network: drop its keys and give back their share of the ejection budget. */
   forget(orchestratorUri: string): void {
-    const capabilities = this.byOrchestrator.get(orchestratorUri);
-    if (capabilities === undefined) return;
-    for (const [capability, models] of capabilities) {
-      for (const [modelId, entry] of models) {
-        const group = this.groups.get(capability)?.get(modelId);
-        if (group === undefined) continue;
-        group.keys--;
-        if (entry.ejection.ejected) group.ejected--;
-        if (group.keys === 0) this.groups.get(capability)?.delete(modelId);
+    const entries = this.byOrchestrator.get(orchestratorUri);
+    if (entries === undefined) return;
+    for (const entry of entries) {
+      const { group } = entry;
+      group.entries.delete(entry);
+      if (entry.ejection.ejected) group.ejected--;
+      if (group.entries.size === 0) {
+        const models = this.groups.get(entry.key.capability);
+        models?.delete(entry.key.modelId);
+        if (models?.size === 0) this.groups.delete(entry.key.capability);
       }
-      if (this.groups.get(capability)?.size === 0) this.groups.delete(capability);
+      this.entries.delete(entry.id);
+      this.journal.add(entry.id);
     }
     this.byOrchestrator.delete(orchestratorUri);
   }
@@ -224,6 +282,10 @@ export class HealthTracker {
       if (ejection.timeUp(now)) {
         ejection.restore(now);
         group.ejected--;
+        // The failures that caused the ejection were answered by it; kept in the window, they would rank the key last
+        // and starve it of the traffic it needs to show it recovered. The window starts again from this success.
+        entry.window.clear();
+        entry.window.push(false);
       }
       return;
     }
@@ -246,22 +308,23 @@ export class HealthTracker {
   }
 
   private population(key: HealthKey, group: CapabilityGroup): number {
-    return this.populationOf === undefined ? group.keys : Math.max(1, this.populationOf(key.capability, key.modelId));
+    return this.populationOf === undefined ? group.entries.size : Math.max(1, this.populationOf(key.capability, key.modelId));
   }
 
   private lookup(key: HealthKey): KeyHealth | undefined {
-    return this.byOrchestrator.get(key.orchestratorUri)?.get(key.capability)?.get(key.modelId);
+    return this.entries.get(key.healthKey ?? offerKey(key.orchestratorUri, key.capability, key.modelId));
   }
 
-  private entryFor(key: HealthKey, group: CapabilityGroup): KeyHealth {
-    const capabilities = getOrCreate(this.byOrchestrator, key.orchestratorUri, () => new Map<string, Map<string, KeyHealth>>());
-    const models = getOrCreate(capabilities, key.capability, () => new Map<string, KeyHealth>());
-    let entry = models.get(key.modelId);
+  private entryFor(key: HealthKey): KeyHealth {
+    const id = key.healthKey ?? offerKey(key.orchestratorUri, key.capability, key.modelId);
+    let entry = this.entries.get(id);
     if (entry === undefined) {
       const ownKey = Object.freeze({ orchestratorUri: key.orchestratorUri, capability: key.capability, modelId: key.modelId });
-      entry = new KeyHealth(ownKey, this.options.windowSize);
-      models.set(key.modelId, entry);
-      group.keys++;
+      const group = this.groupFor(key.capability, key.modelId);
+      entry = new KeyHealth(id, ownKey, group, this.options.windowSize);
+      this.entries.set(id, entry);
+      group.entries.add(entry);
+      getOrCreate(this.byOrchestrator, key.orchestratorUri, () => []).push(entry);
     }
     return entry;
   }

@@ -9,7 +9,7 @@
 // errors, because a misspelt "price_per_unit" would otherwise silently mean "no limit".
 import { PIPELINE_CAPABILITY_IDS } from "../network/capabilities.js";
 import type { CurrencyAmount } from "../network/currency.js";
-import { parseDecimal, ratio, type Ratio } from "../network/ratio.js";
+import { parseDecimal, ratio, type Ratio } from "../network/price.js";
 import { describeJson, isJsonObject, JsonNumber, type ExactJson, type ExactJsonObject } from "../util/exact-json.js";
 import { similarNames } from "../util/similar-names.js";
 

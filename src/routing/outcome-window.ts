@@ -20,6 +20,14 @@ export class OutcomeWindow {
     this.next = this.next + 1 === size ? 0 : this.next + 1;
   }
 
+  /** Forgets every outcome. */
+  clear(): void {
+    this.failed.fill(0);
+    this.next = 0;
+    this.filled = 0;
+    this.failures = 0;
+  }
+
   get samples(): number {
     return this.filled;
   }

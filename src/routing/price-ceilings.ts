@@ -8,8 +8,7 @@
 // maximum, else no limit. Rules stay in their own currencies; withRate() recomputes every ceiling in wei when the
 // ETH/USD rate moves, so a USD ceiling tracks the feed the way go-livepeer's AutoConvertedPrice does.
 import { convertToWei, describeRate, needsExchangeRate, parsePricePerUnit, type EthUsdRate } from "../network/currency.js";
-import { weiPerUnit, type WeiPerUnit } from "../network/price.js";
-import { divideRatios, formatRatio, isInteger, multiplyRatios, parseDecimal, ratio, type Ratio } from "../network/ratio.js";
+import { divideRatios, formatRatio, isInteger, multiplyRatios, parseDecimal, ratio, weiPerUnit, type Ratio, type WeiPerUnit } from "../network/price.js";
 import { readJsonSetting } from "../util/json-setting.js";
 import {
   DEFAULT_MODEL_ID,

@@ -4,7 +4,7 @@
 //    "capabilities":{"depth":{"profile":"per-frame","firstAttemptTimeout":"12s"},"my-chain":{"profile":"chained"}}}
 //
 // Every value is checked here, and a bad one is an error naming its key; resolution is in retry-profiles.ts.
-import { parseDecimal, type Ratio } from "../network/ratio.js";
+import { parseDecimal, type Ratio } from "../network/price.js";
 import { parseDuration } from "../util/duration.js";
 import { describeJson, isJsonObject, JsonNumber, type ExactJson, type ExactJsonObject } from "../util/exact-json.js";
 import { similarNames } from "../util/similar-names.js";

@@ -13,7 +13,7 @@
 // overallBudgetMs keeps go-livepeer's -aiProcessingRetryTimeout meaning: new attempts may start only within that
 // long after the job began; an attempt already running keeps its own timeout. (go-livepeer gives batch attempts no
 // timeout at all, and one window to every pipeline.) A client wanting a hard cap sends its own deadline.
-import { formatRatio, type Ratio } from "../network/ratio.js";
+import { formatRatio, type Ratio } from "../network/price.js";
 import { parseDuration } from "../util/duration.js";
 import { readJsonSetting } from "../util/json-setting.js";
 import {

@@ -1,16 +1,16 @@
 // Routing decisions and outcome reports. Transport-neutral: the Connect service and the job executor both call it.
 // Errors are ConnectErrors with the codes the API documents and messages that name what was wrong.
-import { randomBytes } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { formatPrice, weiPerUnit, type WeiPerUnit } from "../network/price.js";
+import { capabilityNameProblem } from "../network/capabilities.js";
+import { compareRatios, formatPrice, weiPerUnit, type WeiPerUnit } from "../network/price.js";
 import { convertToWei, parsePricePerUnit, type EthUsdRate } from "../network/currency.js";
 import type { NetworkSnapshot } from "../network/snapshot.js";
 import { similarNames } from "../util/similar-names.js";
 import type { HealthState, HealthTracker, OutcomeClass } from "./health.js";
 import type { PriceCeilings, ResolvedCeiling } from "./price-ceilings.js";
 import type { ResolvedRetryProfile, RetryProfiles } from "./retry-profiles.js";
-import { RouteStore } from "./route-store.js";
-import { selectCandidates, type RankingWeights, type Selection, type WarmPolicy } from "./selector.js";
+import { newRouteId, RouteStore } from "./route-store.js";
+import { selectCandidates, type RankingWeights, type Selection, type SelectorContext, type WarmPolicy } from "./selector.js";
 
 export interface RouteInput {
   capability: string;
@@ -45,6 +45,9 @@ export interface RouterOptions {
 const DEFAULT_COUNT = 3;
 const MAX_COUNT = 100;
 const MAX_EXCLUSIONS = 1000;
+/** Bounds of the per-capability caches below: names come from the network, but the network is not trusted either. */
+const MAX_CACHED = 10_000;
+const NO_EXCLUSIONS: ReadonlySet<string> = new Set();
 
 function invalid(message: string): ConnectError {
   return new ConnectError(message, Code.InvalidArgument);
@@ -53,6 +56,12 @@ function invalid(message: string): ConnectError {
 export class Router {
   private readonly routes: RouteStore;
   private readonly knownRegions: ReadonlySet<string>;
+  /** The selector keeps its ranking between decisions while these stay the same objects. */
+  private readonly selection: Omit<SelectorContext, "snapshot">;
+  /** Retry profiles of offered capabilities, until reconfigure(). */
+  private readonly profileCache = new Map<string, ResolvedRetryProfile>();
+  /** Request price caps (max_price_per_unit text) in wei: parsing and converting them costs more than the decision. */
+  private readonly capCache = new Map<string, WeiPerUnit>();
 
   constructor(
     private readonly network: { readonly snapshot: NetworkSnapshot },
@@ -64,20 +73,36 @@ export class Router {
     const now = options.now ?? Date.now;
     this.routes = new RouteStore(options.routeTtlMs ?? 10 * 60_000, options.maxRoutes ?? 100_000, now);
     this.knownRegions = new Set(options.regions.values());
+    const { regions } = options;
+    this.selection = {
+      health,
+      weights: options.weights,
+      regionOf: (uri) => regions.get(uri),
+      minVersion: options.minVersion,
+      random: options.random,
+    };
   }
 
   /** Ceilings and profiles after a config reload; decisions in flight keep what they started with. */
   reconfigure(ceilings: PriceCeilings, profiles: RetryProfiles): void {
     this.ceilings = ceilings;
     this.profiles = profiles;
+    this.profileCache.clear();
   }
 
+  /** The same object for a capability until reconfigure(), so that callers may cache what they derive from it. */
   retryProfileFor(capability: string): ResolvedRetryProfile {
-    return this.profiles.profileFor(capability);
+    let profile = this.profileCache.get(capability);
+    if (profile === undefined) {
+      profile = this.profiles.profileFor(capability);
+      // Only names the network offers are kept: a stream of made-up names must not grow the cache.
+      if (this.profileCache.size < MAX_CACHED && this.network.snapshot.offers(capability).length > 0) this.profileCache.set(capability, profile);
+    }
+    return profile;
   }
 
   ceilingFor(capability: string, modelId: string): ResolvedCeiling | undefined {
-    const profile = this.profiles.profileFor(capability);
+    const profile = this.retryProfileFor(capability);
     return this.ceilings.ceilingFor(capability, modelId || undefined, {
       factor: profile.priceCeilingMultiplier,
       source: `${profile.profile} profile`,
@@ -100,7 +125,7 @@ export class Router {
     if (input.excludeOrchestrators.length > MAX_EXCLUSIONS) {
       throw invalid(`exclude_orchestrators has ${input.excludeOrchestrators.length} entries; the limit is ${MAX_EXCLUSIONS}`);
     }
-    if (input.modelId !== "" && !snapshot.models(capability).includes(input.modelId)) {
+    if (input.modelId !== "" && snapshot.offers(capability, input.modelId).length === 0) {
       const similar = similarNames(input.modelId, snapshot.models(capability));
       throw new ConnectError(
         `no orchestrator offers model ${JSON.stringify(input.modelId)} for ${capability}` +
@@ -116,26 +141,31 @@ export class Router {
         ceiling: ceiling?.price,
         region: input.region === "" ? undefined : input.region,
         count,
-        exclude: new Set(input.excludeOrchestrators),
+        exclude: input.excludeOrchestrators.length === 0 ? NO_EXCLUSIONS : new Set(input.excludeOrchestrators),
         warm: input.warm,
       },
-      {
-        snapshot,
-        health: this.health,
-        weights: this.options.weights,
-        regionOf: (uri) => this.options.regions.get(uri),
-        minVersion: this.options.minVersion,
-        random: this.options.random,
-      },
+      { snapshot, ...this.selection },
     );
     const summary = summarise(selection);
     if (selection.candidates.length === 0) throw this.noCandidates(capability, selection, ceiling, summary);
-    const routeId = randomBytes(12).toString("hex");
+    const routeId = newRouteId();
     this.routes.add(routeId, {
       capability,
-      candidates: new Map(selection.candidates.map((c) => [c.offer.orchestratorUri, c.offer.modelId])),
+      orchestratorUris: selection.candidates.map((c) => c.offer.orchestratorUri),
+      modelIds: selection.candidates.map((c) => c.offer.modelId),
     });
-    return { ...selection, routeId, ceiling, retryProfile: this.profiles.profileFor(capability), summary };
+    const decision: RouteDecision = {
+      candidates: selection.candidates,
+      considered: selection.considered,
+      examined: selection.examined,
+      leftOut: selection.leftOut,
+      routeId,
+      ceiling,
+      retryProfile: this.retryProfileFor(capability),
+      summary,
+    };
+    if (selection.cheapestOverCeiling !== undefined) decision.cheapestOverCeiling = selection.cheapestOverCeiling;
+    return decision;
   }
 
   reportOutcome(routeId: string, orchestratorUri: string, outcome: OutcomeClass, latencyMs: number): HealthState {
@@ -145,22 +175,22 @@ export class Router {
     }
     const route = this.routes.get(routeId);
     if (route === undefined) throw new ConnectError(`route_id ${JSON.stringify(routeId)} is unknown or expired`, Code.NotFound);
-    const modelId = route.candidates.get(orchestratorUri);
-    if (modelId === undefined) {
+    const index = route.orchestratorUris.indexOf(orchestratorUri);
+    if (index < 0) {
       throw invalid(`orchestrator_uri ${JSON.stringify(orchestratorUri)} was not a candidate of route ${routeId}`);
     }
-    if (route.reported.has(orchestratorUri)) {
+    const modelId = route.modelIds[index] as string;
+    if (route.reported?.has(orchestratorUri)) {
       throw new ConnectError(`the outcome for ${orchestratorUri} on route ${routeId} was already reported`, Code.AlreadyExists);
     }
-    route.reported.add(orchestratorUri);
+    (route.reported ??= new Set()).add(orchestratorUri);
     return this.health.record({ orchestratorUri, capability: route.capability, modelId }, outcome, latencyMs);
   }
 
   private checkCapability(snapshot: NetworkSnapshot, capability: string): string {
     if (capability === "") throw invalid("capability is required, e.g. \"image-to-image\" or a BYOC name such as \"depth\"");
-    if (capability.length > 128 || !/^[\x21-\x7e]+$/.test(capability)) {
-      throw invalid(`capability ${JSON.stringify(capability.slice(0, 140))} must be printable ASCII without spaces, at most 128 characters`);
-    }
+    const problem = capabilityNameProblem(capability, "capability");
+    if (problem !== undefined) throw invalid(problem);
     if (snapshot.offers(capability).length === 0) {
       const similar = similarNames(capability, snapshot.capabilities());
       throw new ConnectError(
@@ -177,7 +207,15 @@ export class Router {
   private effectiveCeiling(capability: string, modelId: string, requested: string): ResolvedCeiling | undefined {
     const configured = this.ceilingFor(capability, modelId);
     if (requested === "") return configured;
-    let cap: WeiPerUnit;
+    const cap = this.requestedCap(requested);
+    if (configured !== undefined && compareRatios(configured.price, cap) <= 0) return configured;
+    return { price: cap, source: `request max_price_per_unit ${requested}`, level: "model" };
+  }
+
+  /** A request's max_price_per_unit in wei per unit; throws INVALID_ARGUMENT naming it when it does not parse. */
+  private requestedCap(requested: string): WeiPerUnit {
+    let cap = this.capCache.get(requested);
+    if (cap !== undefined) return cap;
     try {
       const amount = parsePricePerUnit(requested, "max_price_per_unit");
       const wei = convertToWei(amount.amount, amount.currency, this.options.rate);
@@ -185,8 +223,10 @@ export class Router {
     } catch (err) {
       throw invalid((err as Error).message);
     }
-    if (configured !== undefined && configured.price.num * cap.den <= cap.num * configured.price.den) return configured;
-    return { price: cap, source: `request max_price_per_unit ${requested}`, level: "model" };
+    // Clients tend to send the same few caps; a flood of distinct ones just starts the cache over.
+    if (this.capCache.size >= MAX_CACHED) this.capCache.clear();
+    this.capCache.set(requested, cap);
+    return cap;
   }
 
   private noCandidates(capability: string, selection: Selection, ceiling: ResolvedCeiling | undefined, summary: string): ConnectError {
@@ -204,5 +244,6 @@ export class Router {
 
 function summarise(selection: Selection): string {
   const parts = Object.entries(selection.leftOut).map(([reason, n]) => `${n} ${reason}`);
-  return `${selection.considered} offers considered` + (parts.length > 0 ? `; left out: ${parts.join(", ")}` : "");
+  const examined = selection.examined < selection.considered ? `, the best ${selection.examined} examined` : "";
+  return `${selection.considered} offers considered${examined}` + (parts.length > 0 ? `; left out: ${parts.join(", ")}` : "");
 }

@@ -1,11 +1,14 @@
-// One routing decision: filter a capability's offers (model, exclusions, warm, capacity, version, health, price
-// ceiling), rank what is left by observed latency, price and reliability, and spread load among near-equals.
-// Hot path: called for every request over up to thousands of offers, so one pass, no sorting of the whole list,
-// and exact bigint price comparisons only when a float comparison cannot decide.
+// One routing decision: walk a capability's pre-ranked offers (ranking.ts) best first, leave out what the request rules
+// out (exclusions, warm, price ceiling, ejection), keep the best few per tier, and spread load among near-equals.
+// Hot path: the walk stops as soon as no offer further down can enter the result, so a decision usually looks at a few
+// dozen offers whatever the network's size. Prices are compared as doubles, and exactly (bigints) only when the
+// doubles are too close to tell.
 import type { Offer } from "../network/offers.js";
-import type { WeiPerUnit } from "../network/price.js";
-import type { NetworkSnapshot, OrchestratorState } from "../network/snapshot.js";
-import { versionAtLeast } from "./version.js";
+import { exceedsRatio, ratioToNumber, type WeiPerUnit } from "../network/price.js";
+import type { IndexedOffer, NetworkSnapshot, OrchestratorState } from "../network/snapshot.js";
+import { countedSuccessRate, rankingFor, type RankEntry, type RankedGroup, type RankingWeights, type RoutingHealth } from "./ranking.js";
+
+export type { RankingWeights, RoutingHealth } from "./ranking.js";
 
 export type WarmPolicy = "prefer" | "require" | "any";
 
@@ -21,23 +24,12 @@ export interface RouteQuery {
   warm: WarmPolicy;
 }
 
-/** What the selector needs from health tracking, per (orchestrator, capability, model); an Offer is such a key. */
-export interface RoutingHealth {
-  isAvailable(key: Offer): boolean;
-  /** Undefined when nothing has been recorded for the key. */
-  rankingStats(key: Offer): { ewmaLatencyMs: number | undefined; successRate: number; latencySamples: number } | undefined;
-}
-
-export interface RankingWeights {
-  latency: number;
-  price: number;
-  reliability: number;
-  /** Candidates whose score is within this share of the best (same tier) are near-equals: their order is random. */
-  nearEqualTolerance: number;
-}
-
 export const DEFAULT_RANKING_WEIGHTS: RankingWeights = { latency: 0.5, price: 0.3, reliability: 0.2, nearEqualTolerance: 0.15 };
 
+/**
+ * What a decision reads. Keep weights, regionOf and minVersion the same objects from one decision to the next: the
+ * ranking kept between decisions is tied to them (and to snapshot and health).
+ */
 export interface SelectorContext {
   snapshot: NetworkSnapshot;
   health: RoutingHealth;
@@ -53,10 +45,13 @@ export interface SelectorContext {
 export type LeftOutReason = "model" | "excluded" | "cold" | "no capacity" | "version" | "ejected" | "over ceiling" | "price unknown";
 
 export interface RankedCandidate {
-  offer: Offer;
+  offer: IndexedOffer;
   orchestrator: OrchestratorState;
+  /** What was observed: the job-latency EWMA ("jobs"), else the discovery round trip ("discovery"). */
   latencyMs: number | undefined;
   latencySource: "jobs" | "discovery" | "none";
+  /** The latency the candidate was ranked on: latencyMs for "jobs", the untried estimate otherwise (see ranking.ts). */
+  rankedLatencyMs: number;
   successRate: number;
   region: string | undefined;
   score: number;
@@ -65,179 +60,243 @@ export interface RankedCandidate {
 
 export interface Selection {
   candidates: RankedCandidate[];
-  /** Offers of the capability (and model) considered. */
+  /** Offers of the capability (and model). */
   considered: number;
+  /** Offers the walk looked at, best first; the rest could not have entered the result. */
+  examined: number;
+  /** Why offers were left out: over every offer for "no capacity", "version" and "cold" (warm required), over the examined ones otherwise. */
   leftOut: Partial<Record<LeftOutReason, number>>;
-  /** The cheapest price among offers left out only for being over the ceiling. */
+  /** The cheapest price among examined offers left out only for being over the ceiling (all of them when none fit). */
   cheapestOverCeiling?: WeiPerUnit;
 }
 
 /** Candidates in a lower tier always rank before higher tiers: region match, then warm (when preferred). */
 const TIER_SPAN = 1e6;
+const TIERS = 4;
 /** Candidates kept for the final ordering: enough for the count plus a pool of near-equals to spread over. */
 const MIN_POOL = 16;
-const UNKNOWN_LATENCY_MS = 10_000;
 
-/** a <= b exactly, deciding by floats when they are clearly apart and by bigints otherwise. */
-function priceAtMost(a: WeiPerUnit, aFloat: number, b: WeiPerUnit, bFloat: number): boolean {
-  if (aFloat < bFloat * (1 - 1e-9)) return true;
-  if (aFloat > bFloat * (1 + 1e-9)) return false;
-  return a.num * b.den <= b.num * a.den;
-}
-
-function priceFloat(price: WeiPerUnit): number {
-  return Number(price.num) / Number(price.den);
-}
-
-interface Eligible {
-  offer: Offer;
-  orchestrator: OrchestratorState;
-  latencyMs: number | undefined;
-  latencySource: RankedCandidate["latencySource"];
-  successRate: number;
-  price: number;
+interface Pooled {
+  entry: RankEntry;
   tier: number;
   score: number;
+  /** Ejected, but its probe may go now: claimed only if it is returned. */
+  probe: boolean;
+}
+
+/** What one walk gathered. */
+class Walk {
+  readonly tiers: Pooled[][] = [[], [], [], []];
+  /** Offers of each tier seen so far, and in all. */
+  readonly seen = [0, 0, 0, 0];
+  readonly totals = [0, 0, 0, 0];
+  readonly leftOut: Partial<Record<LeftOutReason, number>> = {};
+  cheapestOverCeiling: WeiPerUnit | undefined;
+  cheapestOverCeilingFloat = Infinity;
+  examined = 0;
+
+  constructor(readonly poolSize: number) {}
+
+  drop(reason: LeftOutReason, n = 1): void {
+    if (n > 0) this.leftOut[reason] = (this.leftOut[reason] ?? 0) + n;
+  }
+
+  /** Whether no offer still unseen could enter the pool: every better tier is complete and the pool is full. */
+  complete(): boolean {
+    let filled = 0;
+    for (let t = 0; t < TIERS; t++) {
+      filled += (this.tiers[t] as Pooled[]).length;
+      if (filled >= this.poolSize) return true;
+      if ((this.seen[t] as number) < (this.totals[t] as number)) return false;
+    }
+    return true;
+  }
+
+  /** The best poolSize, tier by tier (each tier is already in score order). */
+  pool(): Pooled[] {
+    const pool: Pooled[] = [];
+    for (const tier of this.tiers) for (const pooled of tier) if (pool.length < this.poolSize) pool.push(pooled);
+    return pool;
+  }
 }
 
 export function selectCandidates(query: RouteQuery, context: SelectorContext): Selection {
-  const { snapshot, health, weights } = context;
-  const offers = snapshot.offers(query.capability);
-  const wantedModel = query.modelId === undefined || query.modelId === "" ? undefined : query.modelId;
-  const ceiling = query.ceiling;
-  const ceilingFloat = ceiling === undefined ? 0 : priceFloat(ceiling);
-  const leftOut: Partial<Record<LeftOutReason, number>> = {};
-  const drop = (reason: LeftOutReason): void => {
-    leftOut[reason] = (leftOut[reason] ?? 0) + 1;
-  };
-  let cheapestOverCeiling: WeiPerUnit | undefined;
-  let considered = 0;
-  const eligible: Eligible[] = [];
-  let bestLatency = Infinity;
-  let bestPrice = Infinity;
+  const modelId = query.modelId === undefined || query.modelId === "" ? undefined : query.modelId;
+  const group = rankingFor(context.snapshot, context).group(query.capability, modelId);
+  const walk = new Walk(Math.max(MIN_POOL, query.count * 2));
+  walk.drop("no capacity", group.staticLeftOut.noCapacity);
+  walk.drop("version", group.staticLeftOut.version);
+  countTiers(walk, group, query);
+  const ceilingFloat = query.ceiling === undefined ? 0 : ratioToNumber(query.ceiling);
+  const probes = dueProbes(walk, group, query, ceilingFloat, context.health);
+  walkRuns(walk, group, query, ceilingFloat);
 
-  for (const offer of offers) {
-    if (wantedModel !== undefined && offer.modelId !== wantedModel) continue;
-    considered++;
-    if (query.exclude?.has(offer.orchestratorUri)) { drop("excluded"); continue; }
-    if (query.warm === "require" && !offer.warm) { drop("cold"); continue; }
-    // Capacity counts only where advertised: 0 idle with some in use means full (live-video-to-video reports this).
-    if (offer.capacity === 0 && offer.capacityInUse > 0) { drop("no capacity"); continue; }
-    const orchestrator = snapshot.orchestrator(offer.orchestratorUri);
-    if (orchestrator === undefined) continue;
-    if (context.minVersion !== undefined && !versionAtLeast(orchestrator.info?.capabilities?.version ?? "", context.minVersion)) {
-      drop("version");
-      continue;
-    }
-    let price = Infinity;
-    if (offer.price !== undefined) {
-      price = priceFloat(offer.price);
-      if (ceiling !== undefined && !priceAtMost(offer.price, price, ceiling, ceilingFloat)) {
-        if (cheapestOverCeiling === undefined || priceAtMost(offer.price, price, cheapestOverCeiling, priceFloat(cheapestOverCeiling))) {
-          cheapestOverCeiling = offer.price;
-        }
-        drop("over ceiling");
-        continue;
-      }
-    } else if (ceiling !== undefined) {
-      // With a ceiling, an unknown price could be anything: never assume it fits.
-      drop("price unknown");
-      continue;
-    }
-    if (!health.isAvailable(offer)) { drop("ejected"); continue; }
-    const stats = health.rankingStats(offer);
-    const jobLatency = stats !== undefined && stats.latencySamples > 0 ? stats.ewmaLatencyMs : undefined;
-    const latencyMs = jobLatency ?? orchestrator.observation.latencyMs;
-    const latencySource = jobLatency !== undefined ? "jobs" : latencyMs !== undefined ? "discovery" : "none";
-    const region = context.regionOf(offer.orchestratorUri);
-    const tier = (query.region !== undefined && region !== query.region ? 2 : 0) + (query.warm === "prefer" && !offer.warm ? 1 : 0);
-    eligible.push({ offer, orchestrator, latencyMs, latencySource, successRate: stats?.successRate ?? 1, price, tier, score: 0 });
-    if (latencyMs !== undefined && latencyMs < bestLatency) bestLatency = latencyMs;
-    if (price < bestPrice) bestPrice = price;
-  }
-
-  // Each term is 1 for the best candidate and grows as a candidate is worse; weights say how much each matters.
-  const latencyFloor = Math.max(bestLatency === Infinity ? UNKNOWN_LATENCY_MS : bestLatency, 1);
-  const priceFloor = bestPrice === Infinity || bestPrice <= 0 ? undefined : bestPrice;
-  const pool: Eligible[] = [];
-  const poolSize = Math.max(MIN_POOL, query.count * 2);
-  for (const candidate of eligible) {
-    const latencyTerm = (candidate.latencyMs ?? UNKNOWN_LATENCY_MS) / latencyFloor;
-    const priceTerm =
-      candidate.price === Infinity ? 10 : priceFloor === undefined ? 1 : candidate.price / priceFloor;
-    const reliabilityTerm = 1 + (1 - candidate.successRate) * 10;
-    candidate.score =
-      candidate.tier * TIER_SPAN +
-      weights.latency * latencyTerm + weights.price * priceTerm + weights.reliability * reliabilityTerm;
-    insertBounded(pool, candidate, poolSize);
-  }
-
-  const ordered = spreadNearEquals(pool, weights.nearEqualTolerance, context.random);
-  const candidates = ordered.slice(0, query.count).map((candidate) => ranked(candidate, query, context, ordered));
-  const selection: Selection = { candidates, considered, leftOut };
-  if (cheapestOverCeiling !== undefined) selection.cheapestOverCeiling = cheapestOverCeiling;
+  const ordered = spreadNearEquals(walk.pool(), context.weights.nearEqualTolerance, context.random);
+  const chosen = [...probes, ...ordered.items].slice(0, query.count);
+  for (const pooled of chosen) if (pooled.probe) context.health.isAvailable(pooled.entry.offer); // claims the probe
+  const nearEquals = (position: number): number => (position >= probes.length && position - probes.length < ordered.nearEquals ? ordered.nearEquals : 0);
+  const candidates = chosen.map((pooled, position) => ranked(pooled, nearEquals(position), group, query));
+  const selection: Selection = { candidates, considered: group.size, examined: walk.examined, leftOut: walk.leftOut };
+  if (walk.cheapestOverCeiling !== undefined) selection.cheapestOverCeiling = walk.cheapestOverCeiling;
   return selection;
 }
 
-/** Keeps `pool` sorted by score and at most `size` long: O(size) per insert, no sort of the whole list. */
-function insertBounded(pool: Eligible[], candidate: Eligible, size: number): void {
-  if (pool.length === size && candidate.score >= (pool[size - 1] as Eligible).score) return;
-  let index = pool.length;
-  while (index > 0 && (pool[index - 1] as Eligible).score > candidate.score) index--;
-  pool.splice(index, 0, candidate);
-  if (pool.length > size) pool.pop();
+function tierOf(region: string | undefined, warm: boolean, query: RouteQuery): number {
+  return (query.region !== undefined && region !== query.region ? 2 : 0) + (query.warm === "prefer" && !warm ? 1 : 0);
+}
+
+/** How many rankable offers fall in each tier, so the walk knows when it has seen all of a tier. */
+function countTiers(walk: Walk, group: RankedGroup, query: RouteQuery): void {
+  for (const warm of [true, false]) {
+    // Warm required: cold offers are out, counted here once rather than met one by one.
+    if (query.warm === "require" && !warm) {
+      walk.drop("cold", group.countIn(undefined, false));
+      continue;
+    }
+    const warmTier = query.warm === "prefer" && !warm ? 1 : 0;
+    const all = group.countIn(undefined, warm);
+    const inRegion = query.region === undefined ? all : group.countIn(query.region, warm);
+    walk.totals[warmTier] = (walk.totals[warmTier] as number) + inRegion;
+    walk.totals[2 + warmTier] = (walk.totals[2 + warmTier] as number) + all - inRegion;
+  }
+}
+
+/**
+ * Ejected offers whose probe may go now, which lead the candidates: a probe exists to be sent, and ranked where its
+ * failures put it, it would never be tried and the offer would stay ejected for good. The other ejected offers are
+ * counted out here; the walk passes over all of them.
+ */
+function dueProbes(walk: Walk, group: RankedGroup, query: RouteQuery, ceilingFloat: number, health: RoutingHealth): Pooled[] {
+  const probes: Pooled[] = [];
+  for (const entry of group.ejected) {
+    const { offer } = entry;
+    if (query.warm === "require" && !offer.warm) continue; // counted as cold
+    if (!fits(walk, offer, query, ceilingFloat)) continue;
+    if (health.availability(offer) !== "probe") {
+      walk.drop("ejected");
+      continue;
+    }
+    const tier = tierOf(entry.region, offer.warm, query);
+    probes.push({ entry, tier, score: tier * TIER_SPAN + group.score(entry), probe: true });
+  }
+  return probes;
+}
+
+/** Whether an offer passes the request's own filters (exclusions, price ceiling); counts the ones that do not. */
+function fits(walk: Walk, offer: IndexedOffer, query: RouteQuery, ceilingFloat: number): boolean {
+  const { ceiling, exclude } = query;
+  if (exclude !== undefined && exclude.size > 0 && exclude.has(offer.orchestratorUri)) {
+    walk.drop("excluded");
+    return false;
+  }
+  if (ceiling === undefined) return true;
+  if (offer.price === undefined) {
+    // With a ceiling, an unknown price could be anything: never assume it fits.
+    walk.drop("price unknown");
+    return false;
+  }
+  if (!exceedsRatio(offer.price, offer.priceFloat, ceiling, ceilingFloat)) return true;
+  const cheapest = walk.cheapestOverCeiling;
+  if (cheapest === undefined || exceedsRatio(cheapest, walk.cheapestOverCeilingFloat, offer.price, offer.priceFloat)) {
+    walk.cheapestOverCeiling = offer.price;
+    walk.cheapestOverCeilingFloat = offer.priceFloat;
+  }
+  walk.drop("over ceiling");
+  return false;
+}
+
+/** Merges the group's runs best first (base score plus the run's shift) until the walk is complete. */
+function walkRuns(walk: Walk, group: RankedGroup, query: RouteQuery, ceilingFloat: number): void {
+  const { runs, shifts } = group;
+  const heads = runs.map(() => 0);
+  while (!walk.complete()) {
+    let best = -1;
+    let bestScore = Infinity;
+    for (let r = 0; r < runs.length; r++) {
+      const run = runs[r] as RankEntry[];
+      const head = heads[r] as number;
+      if (head >= run.length) continue;
+      const score = (run[head] as RankEntry).base + (shifts[r] as number);
+      if (best < 0 || score < bestScore) {
+        best = r;
+        bestScore = score;
+      }
+    }
+    if (best < 0) return;
+    heads[best] = (heads[best] as number) + 1;
+    const entry = (runs[best] as RankEntry[])[(heads[best] as number) - 1] as RankEntry;
+    const { offer } = entry;
+    if (query.warm === "require" && !offer.warm) continue; // counted in countTiers
+    walk.examined++;
+    const tier = tierOf(entry.region, offer.warm, query);
+    walk.seen[tier] = (walk.seen[tier] as number) + 1;
+    if (entry.ejected) continue; // dealt with (and counted) in dueProbes
+    if (!fits(walk, offer, query, ceilingFloat)) continue;
+    const pool = walk.tiers[tier] as Pooled[];
+    // Within a tier offers arrive best first, so one beyond the pool's size can never be used.
+    if (pool.length < walk.poolSize) pool.push({ entry, tier, score: tier * TIER_SPAN + bestScore, probe: false });
+  }
 }
 
 /**
  * Near-equals of the best candidate (same tier, score within tolerance) are shuffled so that load spreads over
  * them instead of herding onto the single fastest (go-livepeer#3402, #3678); the rest keep their order.
  */
-function spreadNearEquals(pool: Eligible[], tolerance: number, random: () => number): Eligible[] {
+function spreadNearEquals(pool: Pooled[], tolerance: number, random: () => number): { items: Pooled[]; nearEquals: number } {
   const best = pool[0];
-  if (best === undefined) return pool;
+  if (best === undefined) return { items: pool, nearEquals: 0 };
   let near = 1;
+  const limit = best.score + Math.abs(best.score - best.tier * TIER_SPAN) * tolerance;
   while (near < pool.length) {
-    const next = pool[near] as Eligible;
-    if (next.tier !== best.tier || next.score > best.score + Math.abs(best.score - best.tier * TIER_SPAN) * tolerance) break;
+    const next = pool[near] as Pooled;
+    if (next.tier !== best.tier || next.score > limit) break;
     near++;
   }
-  const ordered = pool.slice();
   for (let i = near - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    [ordered[i], ordered[j]] = [ordered[j] as Eligible, ordered[i] as Eligible];
+    [pool[i], pool[j]] = [pool[j] as Pooled, pool[i] as Pooled];
   }
-  (ordered as Eligible[] & { nearEquals?: number }).nearEquals = near;
-  return ordered;
+  return { items: pool, nearEquals: near };
 }
 
-function ranked(candidate: Eligible, query: RouteQuery, context: SelectorContext, ordered: Eligible[]): RankedCandidate {
-  const region = context.regionOf(candidate.offer.orchestratorUri);
-  const nearEquals = (ordered as Eligible[] & { nearEquals?: number }).nearEquals ?? 1;
+/** A pooled offer as the caller sees it; nearEquals > 1 when it is one of that many near-equals shuffled. */
+function ranked(pooled: Pooled, nearEquals: number, group: RankedGroup, query: RouteQuery): RankedCandidate {
+  const { entry } = pooled;
+  const { offer, region } = entry;
+  const observation = offer.orchestrator.observation;
+  const latencyMs = entry.tried ? entry.jobLatencyMs : observation.latencyMs;
+  const latencySource = entry.tried ? "jobs" : latencyMs !== undefined ? "discovery" : "none";
+  const rankedLatencyMs = group.rankedLatencyMs(entry);
   const reasons: string[] = [];
   if (query.region !== undefined) reasons.push(region === query.region ? `in ${query.region}` : `outside ${query.region}`);
-  if (query.warm !== "any") reasons.push(candidate.offer.warm ? "warm" : "cold");
-  if (candidate.latencyMs !== undefined) {
-    reasons.push(`${Math.round(candidate.latencyMs)} ms ${candidate.latencySource === "jobs" ? "job latency (EWMA)" : "discovery round trip"}`);
+  if (query.warm !== "any") reasons.push(offer.warm ? "warm" : "cold");
+  if (pooled.probe) reasons.push("ejected, sent as the probe that may bring it back");
+  if (entry.tried) {
+    reasons.push(`${Math.round(rankedLatencyMs)} ms job latency (EWMA)`);
   } else {
-    reasons.push("no latency observed yet");
+    if (!Number.isNaN(group.jobReference[entry.model] as number)) {
+      reasons.push(`no job history: ranked as ~${Math.round(rankedLatencyMs)} ms, the median job latency adjusted by its round trip`);
+    }
+    reasons.push(latencyMs === undefined ? "no latency observed yet" : `${Math.round(latencyMs)} ms discovery round trip`);
   }
-  const price = candidate.offer.price;
-  reasons.push(
-    price === undefined
-      ? "price unknown"
-      : `${price.den === 1n ? price.num : `${price.num}/${price.den}`} wei/unit (${candidate.offer.priceSource})`,
-  );
-  reasons.push(`${Math.round(candidate.successRate * 100)}% success`);
-  const position = ordered.indexOf(candidate);
-  if (nearEquals > 1 && position < nearEquals) reasons.push(`one of ${nearEquals} near-equals, order randomised to spread load`);
+  reasons.push(offer.price === undefined ? "price unknown" : `${describePrice(offer)} wei/unit (${offer.priceSource})`);
+  const counted = countedSuccessRate(entry) === entry.successRate || entry.samples === 0 ? "" : ` (${entry.samples} outcomes: too few to count yet)`;
+  reasons.push(`${Math.round(entry.successRate * 100)}% success${counted}`);
+  if (nearEquals > 1) reasons.push(`one of ${nearEquals} near-equals, order randomised to spread load`);
   return {
-    offer: candidate.offer,
-    orchestrator: candidate.orchestrator,
-    latencyMs: candidate.latencyMs,
-    latencySource: candidate.latencySource,
-    successRate: candidate.successRate,
+    offer,
+    orchestrator: offer.orchestrator,
+    latencyMs,
+    latencySource,
+    rankedLatencyMs,
+    successRate: entry.successRate,
     region,
-    score: candidate.score,
+    score: pooled.score,
     reason: reasons.join("; "),
   };
+}
+
+function describePrice(offer: Offer): string {
+  const price = offer.price as WeiPerUnit;
+  return price.den === 1n ? `${price.num}` : `${price.num}/${price.den}`;
 }

@@ -14,9 +14,12 @@ import { CAPABILITY_HEADER, ETH_ADDRESS_HEADER, type JobToken, parseJobToken } f
 /** go-livepeer's common.HTTPDialTimeout: TCP connect plus TLS handshake. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 /** Per-origin connection cap; requests beyond it wait for a free socket (their header timer runs meanwhile). */
-export const DEFAULT_MAX_SOCKETS_PER_ORIGIN = 64;
-/** Idle sockets kept per origin. */
-export const DEFAULT_MAX_FREE_SOCKETS_PER_ORIGIN = 8;
+export const DEFAULT_MAX_SOCKETS_PER_ORIGIN = 256;
+/**
+ * Idle sockets kept per origin: as many as may be open, because a busy orchestrator's sockets go idle between
+ * every pair of jobs, and closing them means a fresh TLS handshake on both sides for the next job.
+ */
+export const DEFAULT_MAX_FREE_SOCKETS_PER_ORIGIN = DEFAULT_MAX_SOCKETS_PER_ORIGIN;
 /**
  * An idle socket is closed after this long. go-livepeer uses 1 min; a shorter value makes reusing a socket the
  * orchestrator has just closed (a reset on the first write) less likely.

@@ -39,6 +39,8 @@ export interface GatewayConfig {
   orchRegions: Map<string, string>;
   selectionSeed?: number;
   rankingWeights: { latency: number; price: number; reliability: number };
+  /** Share of routing decisions that try a lower-ranked orchestrator first (0 to 0.5). */
+  explorationShare: number;
   /** Largest job body accepted, and largest answer held in memory (bodies are kept so attempts can be replayed). */
   maxJobRequestBytes: number;
   maxJobResponseBytes: number;
@@ -78,6 +80,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "orchRegions", default: "", help: "Orchestrator regions JSON {\"host:port\": \"us-east\", ...} (inline or a file path), for Route's region preference." },
   { name: "selectionSeed", default: "", help: "Seed for the random spread among near-equal orchestrators (repeatable choices for tests)." },
   { name: "rankingWeights", default: "latency=0.5,price=0.3,reliability=0.2", help: "How much observed latency, price and reliability weigh in ranking." },
+  { name: "explorationShare", default: "0.05", help: "Share of routing decisions (0 to 0.5) that put a lower-ranked orchestrator first, so that one ranked down can recover." },
   { name: "maxJobRequestBytes", default: "32MiB", help: "Largest job body accepted (SubmitJob, /process/request); held in memory so a failed attempt can be replayed." },
   { name: "maxJobResponseBytes", default: "64MiB", help: "Largest non-streamed job answer the gateway holds before passing it on." },
   { name: "ethKeystorePath", default: "", help: "Keystore directory or key file (geth V3 JSON) holding the gateway's key." },
@@ -179,6 +182,12 @@ function parseRegions(value: string): Map<string, string> {
   return regions;
 }
 
+function parseShare(value: string, flag: string, max: number): number {
+  const share = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(share <= max)) throw new Error(`${flag} ${JSON.stringify(value)} must be a number from 0 to ${max}`);
+  return share;
+}
+
 function parseWeights(value: string): GatewayConfig["rankingWeights"] {
   const weights = { latency: 0, price: 0, reliability: 0 };
   const seen = new Set<string>();
@@ -244,6 +253,7 @@ export function parseConfig(argv: readonly string[]): GatewayConfig {
     orchRegions: parseRegions(get("orchRegions")),
     selectionSeed: seed(optional("selectionSeed")),
     rankingWeights: parseWeights(get("rankingWeights")),
+    explorationShare: parseShare(get("explorationShare"), "-explorationShare", 0.5),
     maxJobRequestBytes: parseByteSize(get("maxJobRequestBytes"), "-maxJobRequestBytes"),
     maxJobResponseBytes: parseByteSize(get("maxJobResponseBytes"), "-maxJobResponseBytes"),
     logLevel,

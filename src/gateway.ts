@@ -73,7 +73,7 @@ function routingSettings(config: GatewayConfig, logger: Logger) {
 
 /** Seams for tests: a controllable clock and health tuning. */
 export interface GatewayOverrides {
-  /** The clock of health (ejection, probing), routing and retry budgets. */
+  /** The wall clock of health (ejection, probing), routes and retry budgets; job latencies use a real monotonic clock. */
   now?: () => number;
   health?: Partial<HealthOptions>;
 }
@@ -111,7 +111,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     listed = now;
   });
   const router = new Router(discovery, health, ceilings, profiles, {
-    weights: { ...DEFAULT_RANKING_WEIGHTS, ...config.rankingWeights },
+    weights: { ...DEFAULT_RANKING_WEIGHTS, ...config.rankingWeights, explorationShare: config.explorationShare },
     regions: config.orchRegions,
     minVersion: config.orchMinLivepeerVersion,
     random: config.selectionSeed === undefined ? Math.random : seededRandom(config.selectionSeed),
@@ -131,7 +131,6 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     ),
     logger,
     maxResponseBytes: config.maxJobResponseBytes,
-    now,
   });
   const jobs = { runner, logger, maxRequestBytes: config.maxJobRequestBytes };
   let servers: GatewayServers;

@@ -26,7 +26,7 @@ async function failure(promise: Promise<unknown>): Promise<ConnectError> {
 beforeAll(async () => {
   gateway = await startGateway(
     parseConfig([
-      "-devnet", "-httpAddr", "127.0.0.1:0", "-cliAddr", "off", "-selectionSeed", "7", "-ethUsdRate", "3000",
+      "-devnet", "-httpAddr", "127.0.0.1:0", "-cliAddr", "off", "-selectionSeed", "7", "-explorationShare", "0", "-ethUsdRate", "3000",
       "-maxPricePerCapability", JSON.stringify({ capabilities_prices: [
         { pipeline: "image-to-image", model_id: "default", price_per_unit: 4000, pixels_per_unit: 1 },
         { pipeline: "segmentation", price_per_unit: 0.0000000003, pixels_per_unit: 1, currency: "ETH" },

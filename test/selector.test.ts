@@ -5,6 +5,9 @@ import { weiPerUnit, type WeiPerUnit } from "../src/network/price.js";
 import { NetworkSnapshot, type OrchestratorState } from "../src/network/snapshot.js";
 import { HealthTracker, type HealthOptions } from "../src/routing/health.js";
 import { DEFAULT_RANKING_WEIGHTS, selectCandidates, type RankingWeights, type RouteQuery } from "../src/routing/selector.js";
+
+/** The default weights without exploration, for tests that compare exact orders. */
+const WEIGHTS: RankingWeights = { ...DEFAULT_RANKING_WEIGHTS, explorationShare: 0 };
 import { seededRandom } from "../src/util/random.js";
 
 function orchestrator(uri: string, price: WeiPerUnit, latencyMs: number, warm = true): OrchestratorState {
@@ -19,7 +22,7 @@ const query: RouteQuery = { capability: "depth", count: 1, warm: "prefer" };
 
 function firstPicks(states: OrchestratorState[], runs: number, seed = 1): Map<string, number> {
   const snapshot = new NetworkSnapshot(1, 0, states);
-  const context = { snapshot, health: new HealthTracker(), weights: DEFAULT_RANKING_WEIGHTS, regionOf: () => undefined, random: seededRandom(seed) };
+  const context = { snapshot, health: new HealthTracker(), weights: WEIGHTS, regionOf: () => undefined, random: seededRandom(seed) };
   const picks = new Map<string, number>();
   for (let i = 0; i < runs; i++) {
     const uri = selectCandidates(query, context).candidates[0]?.offer.orchestratorUri ?? "none";
@@ -58,7 +61,7 @@ describe("selection", () => {
     ];
     const selection = selectCandidates(
       { ...query, count: 5, ceiling },
-      { snapshot: new NetworkSnapshot(1, 0, states), health: new HealthTracker(), weights: DEFAULT_RANKING_WEIGHTS, regionOf: () => undefined, random: Math.random },
+      { snapshot: new NetworkSnapshot(1, 0, states), health: new HealthTracker(), weights: WEIGHTS, regionOf: () => undefined, random: Math.random },
     );
     expect(selection.candidates.map((c) => c.offer.orchestratorUri)).toEqual(["https://at:8935"]);
     expect(selection.leftOut["over ceiling"]).toBe(1);
@@ -71,7 +74,7 @@ function network(roundTrips: Record<string, number>, options: { weights?: Rankin
   const health = new HealthTracker(options.health ?? {}, () => now);
   const states = Object.entries(roundTrips).map(([name, rtt]) => orchestrator(`https://${name}:8935`, weiPerUnit(100n, 1n), rtt));
   const snapshot = new NetworkSnapshot(1, 0, states);
-  const weights = options.weights ?? DEFAULT_RANKING_WEIGHTS;
+  const weights = options.weights ?? WEIGHTS;
   const context = { snapshot, health, weights, regionOf: () => undefined, random: seededRandom(3) };
   /** Successes one second apart (the key stays warm, so none reads as a cold start). */
   const jobs = (name: string, latencies: number[]) => {
@@ -101,13 +104,28 @@ describe("ranking orchestrators without job history", () => {
     expect(fresh?.reason).toMatch(/no job history: ranked as ~245 ms, the median job latency adjusted by its round trip; 25 ms discovery round trip/);
   });
 
+  it("explores: a share of decisions puts a lower-ranked orchestrator first, none without exploration", () => {
+    const firsts = (explorationShare: number) => {
+      const { jobs, order } = network({ fast: 20, slow: 20 }, { weights: { ...WEIGHTS, explorationShare } });
+      jobs("fast", [50, 50, 50]);
+      jobs("slow", [500, 500, 500]);
+      let slowFirst = 0;
+      for (let i = 0; i < 2_000; i++) if (order()[0] === "slow") slowFirst++;
+      return slowFirst;
+    };
+    expect(firsts(0)).toBe(0);
+    const explored = firsts(0.1);
+    expect(explored).toBeGreaterThan(120); // 10 % of 2,000 is 200
+    expect(explored).toBeLessThan(280);
+  });
+
   it("ranks on round trips alone while nobody has job history", () => {
     const { order } = network({ a: 50, b: 10, c: 200 });
     expect(order()).toEqual(["b", "a", "c"]);
   });
 
   it("moves an orchestrator to its place as outcomes arrive, without a new snapshot", () => {
-    const { jobs, order } = network({ a: 20, b: 20, c: 20 }, { weights: { ...DEFAULT_RANKING_WEIGHTS, nearEqualTolerance: 0 } });
+    const { jobs, order } = network({ a: 20, b: 20, c: 20 }, { weights: { ...WEIGHTS, nearEqualTolerance: 0 } });
     jobs("a", [100]);
     jobs("b", [200]);
     jobs("c", [280]);
@@ -123,7 +141,7 @@ describe("the walk over pre-ranked offers", () => {
   it("keeps its ranking current: after any outcomes, the same order and scores as a ranking built from scratch", () => {
     const names = Array.from({ length: 40 }, (_, i) => `o${i}`);
     const rtts = Object.fromEntries([["anchor", 20], ...names.map((name, i) => [name, 10 + ((i * 37) % 50)])]);
-    const exact = { ...DEFAULT_RANKING_WEIGHTS, nearEqualTolerance: 0 }; // no shuffling: orders compare exactly
+    const exact = { ...WEIGHTS, nearEqualTolerance: 0 }; // no shuffling: orders compare exactly
     // No ejections: a probe handed out by one decision would make the next one differ for a reason of its own.
     const { health, context, jobs, advance } = network(rtts, { weights: exact, health: { consecutiveFailuresToEject: Infinity } });
     // The fastest job latency and the one price fix both rankings' scales alike (a new ranking takes them afresh).
@@ -144,7 +162,7 @@ describe("the walk over pre-ranked offers", () => {
 
   it("stops early on a large network, and still counts every offer when none fits", () => {
     const states = Array.from({ length: 300 }, (_, i) => orchestrator(`https://o${i}:8935`, weiPerUnit(BigInt(100 + i), 1n), 20 + (i % 7)));
-    const context = { snapshot: new NetworkSnapshot(1, 0, states), health: new HealthTracker(), weights: DEFAULT_RANKING_WEIGHTS, regionOf: () => undefined, random: seededRandom(1) };
+    const context = { snapshot: new NetworkSnapshot(1, 0, states), health: new HealthTracker(), weights: WEIGHTS, regionOf: () => undefined, random: seededRandom(1) };
     const some = selectCandidates({ ...query, count: 3 }, context);
     expect(some.considered).toBe(300);
     expect(some.examined).toBeLessThan(300);
@@ -163,7 +181,7 @@ describe("the walk over pre-ranked offers", () => {
       orchestrator("https://far-cold:8935", weiPerUnit(100n, 1n), 1, false),
     ];
     const regions = new Map([["https://near-cold:8935", "eu"], ["https://near-warm:8935", "eu"], ["https://far-warm:8935", "us"]]);
-    const context = { snapshot: new NetworkSnapshot(1, 0, states), health: new HealthTracker(), weights: DEFAULT_RANKING_WEIGHTS, regionOf: (uri: string) => regions.get(uri), random: seededRandom(1) };
+    const context = { snapshot: new NetworkSnapshot(1, 0, states), health: new HealthTracker(), weights: WEIGHTS, regionOf: (uri: string) => regions.get(uri), random: seededRandom(1) };
     const picked = selectCandidates({ ...query, count: 4, region: "eu" }, context).candidates.map((c) => c.offer.orchestratorUri.slice(8, -5));
     expect(picked).toEqual(["near-warm", "near-cold", "far-warm", "far-cold"]);
     const required = selectCandidates({ ...query, count: 4, warm: "require" }, context);
@@ -172,7 +190,7 @@ describe("the walk over pre-ranked offers", () => {
   });
 
   it("puts an ejected orchestrator's due probe first, and hands it only to a decision that returns it", () => {
-    const { health, jobs, order, advance } = network({ good: 20, flaky: 20 }, { weights: { ...DEFAULT_RANKING_WEIGHTS, nearEqualTolerance: 0 } });
+    const { health, jobs, order, advance } = network({ good: 20, flaky: 20 }, { weights: { ...WEIGHTS, nearEqualTolerance: 0 } });
     jobs("good", [100]);
     const flaky = { orchestratorUri: "https://flaky:8935", capability: "depth", modelId: "" };
     for (let i = 0; i < 5; i++) health.record(flaky, "http_5xx", 50);
@@ -193,7 +211,7 @@ describe("the walk over pre-ranked offers", () => {
 
 describe("reliability in the score", () => {
   it("counts a success rate only once it rests on a few outcomes, so one early failure does not starve an orchestrator", () => {
-    const { health, jobs, order, context } = network({ a: 20, b: 20 }, { weights: { ...DEFAULT_RANKING_WEIGHTS, nearEqualTolerance: 0 } });
+    const { health, jobs, order, context } = network({ a: 20, b: 20 }, { weights: { ...WEIGHTS, nearEqualTolerance: 0 } });
     jobs("a", [110]);
     jobs("b", [100]);
     health.record({ orchestratorUri: "https://b:8935", capability: "depth", modelId: "" }, "http_5xx", 50);

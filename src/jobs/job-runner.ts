@@ -72,7 +72,8 @@ export interface JobRunnerDeps {
   readonly logger: Logger;
   /** Largest answer body the gateway holds in memory. */
   readonly maxResponseBytes: number;
-  readonly now?: () => number;
+  /** Monotonic milliseconds for latencies and the retry window; performance.now by default. */
+  readonly clock?: () => number;
 }
 
 /** Response headers passed back to the client (go-livepeer passes Livepeer-Balance and X-Metadata; we keep more). */
@@ -92,7 +93,7 @@ export class JobRunner {
   private readonly oursWhenIssued = new WeakMap<ByocToken, number>();
 
   constructor(private readonly deps: JobRunnerDeps) {
-    this.now = deps.now ?? Date.now;
+    this.now = deps.clock ?? (() => performance.now());
   }
 
   async run(spec: JobSpec, signal: AbortSignal, logger: Logger = this.deps.logger): Promise<JobAnswer> {
@@ -155,7 +156,7 @@ export class JobRunner {
   ): Promise<AttemptResult> {
     const orchestratorUri = candidate.offer.orchestratorUri;
     const serviceUri = candidate.orchestrator.info?.transcoder ?? orchestratorUri;
-    const healthKey = { orchestratorUri, capability: spec.capability, modelId: candidate.offer.modelId };
+    const healthKey = candidate.offer; // an offer is its own health key, with the key string precomputed
     const attemptStart = this.now();
     const controller = new AbortController();
     const onClientAbort = () => controller.abort(clientSignal.reason);

@@ -43,6 +43,12 @@ export interface RankingWeights {
   reliability: number;
   /** Candidates whose score is within this share of the best (same tier) are near-equals: their order is random. */
   nearEqualTolerance: number;
+  /**
+   * Share of decisions that put a random lower-ranked candidate of the best tier first. Without it an orchestrator
+   * ranked down by a few failures (or a slow spell) gets no traffic again, so it can neither recover nor fail often
+   * enough to be ejected and probed.
+   */
+  explorationShare: number;
 }
 
 /** Everything a ranking depends on besides the snapshot; a change of any of them means a new ranking. */

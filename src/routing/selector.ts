@@ -24,7 +24,13 @@ export interface RouteQuery {
   warm: WarmPolicy;
 }
 
-export const DEFAULT_RANKING_WEIGHTS: RankingWeights = { latency: 0.5, price: 0.3, reliability: 0.2, nearEqualTolerance: 0.15 };
+export const DEFAULT_RANKING_WEIGHTS: RankingWeights = {
+  latency: 0.5,
+  price: 0.3,
+  reliability: 0.2,
+  nearEqualTolerance: 0.15,
+  explorationShare: 0.05,
+};
 
 /**
  * What a decision reads. Keep weights, regionOf and minVersion the same objects from one decision to the next: the
@@ -132,10 +138,11 @@ export function selectCandidates(query: RouteQuery, context: SelectorContext): S
   walkRuns(walk, group, query, ceilingFloat);
 
   const ordered = spreadNearEquals(walk.pool(), context.weights.nearEqualTolerance, context.random);
+  const explored = explore(ordered, context.weights.explorationShare, context.random);
   const chosen = [...probes, ...ordered.items].slice(0, query.count);
   for (const pooled of chosen) if (pooled.probe) context.health.isAvailable(pooled.entry.offer); // claims the probe
   const nearEquals = (position: number): number => (position >= probes.length && position - probes.length < ordered.nearEquals ? ordered.nearEquals : 0);
-  const candidates = chosen.map((pooled, position) => ranked(pooled, nearEquals(position), group, query));
+  const candidates = chosen.map((pooled, position) => ranked(pooled, nearEquals(position), group, query, pooled === explored));
   const selection: Selection = { candidates, considered: group.size, examined: walk.examined, leftOut: walk.leftOut };
   if (walk.cheapestOverCeiling !== undefined) selection.cheapestOverCeiling = walk.cheapestOverCeiling;
   return selection;
@@ -259,8 +266,25 @@ function spreadNearEquals(pool: Pooled[], tolerance: number, random: () => numbe
   return { items: pool, nearEquals: near };
 }
 
+/**
+ * With probability `share`, moves a random candidate ranked below the near-equals (same tier as the best) to the
+ * front, and returns it: epsilon-greedy exploration, so that every orchestrator keeps being seen.
+ */
+function explore(ordered: { items: Pooled[]; nearEquals: number }, share: number, random: () => number): Pooled | undefined {
+  const { items, nearEquals } = ordered;
+  const best = items[0];
+  if (best === undefined || share <= 0 || random() >= share) return undefined;
+  let end = nearEquals;
+  while (end < items.length && (items[end] as Pooled).tier === best.tier) end++;
+  if (end === nearEquals) return undefined;
+  const index = nearEquals + Math.floor(random() * (end - nearEquals));
+  const [chosen] = items.splice(index, 1) as [Pooled];
+  items.unshift(chosen);
+  return chosen;
+}
+
 /** A pooled offer as the caller sees it; nearEquals > 1 when it is one of that many near-equals shuffled. */
-function ranked(pooled: Pooled, nearEquals: number, group: RankedGroup, query: RouteQuery): RankedCandidate {
+function ranked(pooled: Pooled, nearEquals: number, group: RankedGroup, query: RouteQuery, explored: boolean): RankedCandidate {
   const { entry } = pooled;
   const { offer, region } = entry;
   const observation = offer.orchestrator.observation;
@@ -283,6 +307,7 @@ function ranked(pooled: Pooled, nearEquals: number, group: RankedGroup, query: R
   const counted = countedSuccessRate(entry) === entry.successRate || entry.samples === 0 ? "" : ` (${entry.samples} outcomes: too few to count yet)`;
   reasons.push(`${Math.round(entry.successRate * 100)}% success${counted}`);
   if (nearEquals > 1) reasons.push(`one of ${nearEquals} near-equals, order randomised to spread load`);
+  if (explored) reasons.push("put first to explore: a share of decisions tries a lower-ranked orchestrator so that it keeps being seen");
   return {
     offer,
     orchestrator: offer.orchestrator,

@@ -3,13 +3,14 @@
 import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { printTable, writeResults, type BenchResult } from "./report.js";
+import { benchForwarding } from "./forwarding.js";
 import { benchRouteRpc } from "./route-rpc.js";
 import { benchSelection } from "./selection.js";
 
 const progress = (line: string): void => console.error(`  ${line}`);
 
-/** `npm run bench -- selection` (or `rpc`) runs one workload; no argument runs both. */
-const WORKLOADS = ["selection", "rpc"] as const;
+/** `npm run bench -- selection` (or `rpc`, `forwarding`) runs one workload; no argument runs them all. */
+const WORKLOADS = ["selection", "rpc", "forwarding"] as const;
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   const results: BenchResult[] = [];
   if (runs("selection")) results.push(...benchSelection(progress));
   if (runs("rpc")) results.push(...(await benchRouteRpc(progress)));
+  if (runs("forwarding")) results.push(...(await benchForwarding(progress)));
   console.log("");
   printTable(results);
   const file = new URL("./results.json", import.meta.url);

@@ -12,8 +12,9 @@ import type { ByocJobResponse, ByocPort, ByocToken } from "./byoc-port.js";
 import { classifyAnswer, classifyError } from "./classify-answer.js";
 import type { InFlight } from "./in-flight.js";
 import { JobFailedError, jobCanceled } from "./job-errors.js";
-import { readLimited, ResponseTooLargeError } from "./read-limited.js";
 import type { RetryBudget } from "./retry-budget.js";
+import { untilAborted } from "../util/abortable.js";
+import { ByocTransportError, readBody, readBodyText } from "../orchestrator/byoc-http.js";
 
 export interface JobSpec {
   readonly capability: string;
@@ -229,7 +230,7 @@ export class JobRunner {
             },
           };
         }
-        const body = await readLimited(response.body, this.deps.maxResponseBytes, controller.signal);
+        const body = await readBody(response.body, this.deps.maxResponseBytes);
         const rec = record("success", { status: response.status });
         const state = this.deps.health.record(healthKey, "success", rec.latencyMs);
         return {
@@ -238,8 +239,8 @@ export class JobRunner {
           answer: { status: response.status, headers, orchestratorUri, serviceUri: token.serviceAddr, attempts: [], body, cancel: () => {} },
         };
       }
-      const body = await readLimited(response.body, ERROR_BODY_BYTES, controller.signal, { truncate: true });
-      const text = body.toString("utf8");
+      const text = await readBodyText(response.body, ERROR_BODY_BYTES);
+      const body = Buffer.from(text, "utf8");
       const outcome = classifyAnswer(response.status, text);
       const answer: JobAnswer = { status: response.status, headers, orchestratorUri, serviceUri: token.serviceAddr, attempts: [], body, cancel: () => {} };
       if (outcome === "client_error") {
@@ -253,7 +254,7 @@ export class JobRunner {
       return outcome === "schema_mismatch" && response.status < 500 ? { kind: "client-answer-if-all-fail", record: failed.record, answer } : failed;
     } catch (err) {
       if (clientSignal.aborted) return { kind: "canceled" };
-      if (err instanceof ResponseTooLargeError) {
+      if (err instanceof ByocTransportError && err.code === "ERR_BODY_TOO_LARGE") {
         throw new JobFailedError(`the answer from ${orchestratorUri} is larger than ${this.deps.maxResponseBytes} bytes`, [], "resource_exhausted");
       }
       const reason = controller.signal.reason;
@@ -329,7 +330,7 @@ function passedHeaders(response: ByocJobResponse): Record<string, string> {
 /** Waits for the first chunk of a streamed answer, so that a failure before it can still fail over. */
 async function firstChunkThen(response: ByocJobResponse, signal: AbortSignal): Promise<AsyncIterable<Buffer>> {
   const iterator = (response.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const first = await abortable(iterator.next(), signal);
+  const first = await untilAborted(iterator.next(), signal);
   return {
     [Symbol.asyncIterator]() {
       let gaveFirst = false;
@@ -361,23 +362,6 @@ async function* guarded(stream: AsyncIterable<Buffer>, signal: AbortSignal, done
   }
 }
 
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(err);
-      },
-    );
-  });
-}
 
 function once(fn: () => void): () => void {
   let called = false;

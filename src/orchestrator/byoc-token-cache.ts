@@ -14,6 +14,7 @@
 // one key share a single fetch. A token nobody asked for since it arrived is not refreshed; it is dropped when it
 // expires, so idle (orchestrator, capability) pairs cost no requests.
 
+import { untilAborted } from "../util/abortable.js";
 import { ByocTransportError } from "./byoc-http.js";
 import type { JobToken } from "./byoc-token.js";
 
@@ -129,7 +130,7 @@ export class TokenCache {
       return Promise.reject(entry.error);
     }
     const inflight = entry.inflight ?? this.startFetch(entry);
-    return signal === undefined ? inflight : waitUnlessAborted(inflight, signal, serviceUri);
+    return signal === undefined ? inflight : untilAborted(inflight, signal, () => cancelled(serviceUri));
   }
 
   /** The cached token if it may still be used, without fetching or counting as a use. */
@@ -258,19 +259,3 @@ function cancelled(serviceUri: string): ByocTransportError {
   return new ByocTransportError("aborted", `token request to ${serviceUri} cancelled`, { target: serviceUri });
 }
 
-function waitUnlessAborted<T>(promise: Promise<T>, signal: AbortSignal, serviceUri: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(cancelled(serviceUri));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(err);
-      },
-    );
-  });
-}

@@ -1,0 +1,204 @@
+// Workload 3: BYOC jobs through the gateway against the same jobs sent straight to the orchestrator, in the same
+// run, at 1, 16 and 64 in flight; and workload 5: what one failed attempt (connection refused, 500, reset) adds
+// before the success on the next orchestrator. Three processes: orchestrators (byoc-orchestrators.ts), the load
+// generator (byoc-load.ts) and the gateway, here.
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { parseConfig } from "../src/config.js";
+import type { ByocFault } from "../src/devnet/byoc-faults.js";
+import { startGateway, type Gateway } from "../src/gateway.js";
+import { silentLogger } from "../src/log.js";
+import { BENCH_CAPABILITY, type FaultMessage } from "./byoc-orchestrators.js";
+import type { JobLoadRequest, JobLoadResult } from "./byoc-load.js";
+import type { BenchResult } from "./report.js";
+import { median, round } from "./stats.js";
+
+const CONCURRENCY = [1, 16, 64];
+const ROUNDS = 3;
+const JOBS_PER_RUN: Readonly<Record<number, number>> = { 1: 1_500, 16: 6_000, 64: 8_000 };
+const RUN_MAX_MS = 8_000;
+const FAILOVER_SAMPLES = 40;
+const GOAL_RATIO = 0.8;
+const GOAL_ADDED_P50_US = 1_000;
+
+const FAILOVER_FAULTS: ReadonlyArray<[string, string, ByocFault]> = [
+  ["connection refused", "*", { mode: "down" }],
+  ["HTTP 500", BENCH_CAPABILITY, { mode: "error-500" }],
+  ["connection reset", BENCH_CAPABILITY, { mode: "crash" }],
+];
+
+function forkChild(file: string): ChildProcess {
+  return fork(fileURLToPath(new URL(file, import.meta.url)), [], {
+    execArgv: ["--import", import.meta.resolve("tsx")],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+}
+
+/** The next message from a child that satisfies `accept`, within a time limit. */
+function nextMessage<T>(child: ChildProcess, accept: (message: unknown) => message is T, timeoutMs: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.off("message", onMessage);
+      reject(new Error(`${what}: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (message: unknown) => {
+      if (!accept(message)) return;
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      resolve(message);
+    };
+    child.on("message", onMessage);
+  });
+}
+
+class Load {
+  private nextId = 1;
+  constructor(private readonly child: ChildProcess) {}
+
+  async run(request: Omit<JobLoadRequest, "id">): Promise<JobLoadResult> {
+    const id = this.nextId++;
+    const answer = nextMessage(
+      this.child,
+      (m): m is { id: number; result: JobLoadResult } => (m as { id?: number }).id === id,
+      request.maxMs + 10_000,
+      `load run ${id}`,
+    );
+    this.child.send({ id, ...request });
+    return (await answer).result;
+  }
+}
+
+export async function benchForwarding(progress: (line: string) => void): Promise<BenchResult[]> {
+  const orchestrators = forkChild("./byoc-orchestrators.ts");
+  const loadChild = forkChild("./byoc-load.ts");
+  let gateway: Gateway | undefined;
+  try {
+    const network = await nextMessage(
+      orchestrators,
+      (m): m is { uris: string[]; serviceUris: string[] } => Array.isArray((m as { uris?: unknown }).uris),
+      30_000,
+      "simulated orchestrators",
+    );
+    // Price alone decides, so every job goes to "cheap" (the first orchestrator) unless it fails.
+    gateway = await startGateway(
+      parseConfig([
+        "-orchAddr", network.uris.join(","), "-httpAddr", "127.0.0.1:0", "-cliAddr", "off",
+        "-rankingWeights", "latency=0,price=1,reliability=0", "-logLevel", "silent",
+      ]),
+      silentLogger(),
+    );
+    await gateway.discovery.refreshNow();
+    const load = new Load(loadChild);
+    const livepeerHeader = Buffer.from(JSON.stringify({ request: "{}", parameters: "{}", capability: BENCH_CAPABILITY, timeout_seconds: 30 })).toString("base64");
+    const direct = network.serviceUris[0] as string;
+    const results: BenchResult[] = [];
+    for (const concurrency of CONCURRENCY) {
+      progress(`forwarding: ${concurrency} in flight`);
+      results.push(await compareAtConcurrency(load, gateway.servers.api.url, direct, livepeerHeader, concurrency));
+    }
+    const setFault = async (fault: FaultMessage["fault"]) => {
+      const done = nextMessage(orchestrators, (m): m is { faultSet: true } => (m as { faultSet?: boolean }).faultSet === true, 10_000, "set fault");
+      orchestrators.send({ fault });
+      await done;
+    };
+    results.push(...(await failoverCost(load, gateway, network.uris[0] as string, livepeerHeader, setFault, progress)));
+    return results;
+  } finally {
+    await gateway?.close();
+    loadChild.disconnect();
+    orchestrators.disconnect();
+  }
+}
+
+async function compareAtConcurrency(load: Load, gatewayUrl: string, direct: string, livepeerHeader: string, concurrency: number): Promise<BenchResult> {
+  const run = async (target: string) => {
+    const cpu = process.cpuUsage();
+    const result = await load.run({ target, livepeerHeader, concurrency, count: JOBS_PER_RUN[concurrency] ?? 2_000, maxMs: RUN_MAX_MS });
+    const used = process.cpuUsage(cpu);
+    return { ...result, gatewayCpuUsPerJob: (used.user + used.system) / Math.max(1, result.ok) };
+  };
+  await run(direct); // warm-up: connections, JIT, token cache
+  await run(gatewayUrl);
+  type Run = JobLoadResult & { gatewayCpuUsPerJob: number };
+  const rounds: Array<{ direct: Run; gateway: Run }> = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    // Alternate the order so that neither side always runs on a warmer machine.
+    if (i % 2 === 0) rounds.push({ direct: await run(direct), gateway: await run(gatewayUrl) });
+    else {
+      const gateway = await run(gatewayUrl);
+      rounds.push({ direct: await run(direct), gateway });
+    }
+  }
+  const rps = (r: JobLoadResult) => r.ok / (r.elapsedMs / 1_000);
+  const ratio = median(rounds.map((r) => rps(r.gateway) / rps(r.direct)));
+  const addedP50Us = median(rounds.map((r) => r.gateway.latency.p50Us - r.direct.latency.p50Us));
+  const addedP99Us = median(rounds.map((r) => r.gateway.latency.p99Us - r.direct.latency.p99Us));
+  const errors = rounds.reduce((sum, r) => sum + r.direct.errors + r.gateway.errors, 0);
+  const firstError = rounds.map((r) => r.gateway.firstError ?? r.direct.firstError).find((e) => e !== undefined);
+  const side = (pick: (r: { direct: JobLoadResult; gateway: JobLoadResult }) => JobLoadResult) => ({
+    requestsPerSecond: Math.round(median(rounds.map((r) => rps(pick(r))))),
+    clientCpuUsPerJob: Math.round(median(rounds.map((r) => pick(r).latency.samples > 0 ? pick(r).clientCpuUsPerJob : NaN))),
+    p50Us: round(median(rounds.map((r) => pick(r).latency.p50Us))),
+    p99Us: round(median(rounds.map((r) => pick(r).latency.p99Us))),
+  });
+  const pass = errors === 0 && ratio >= GOAL_RATIO && addedP50Us <= GOAL_ADDED_P50_US;
+  return {
+    name: `Forwarding BYOC jobs, gateway vs direct, ${concurrency} in flight`,
+    parameters: { concurrency, jobsPerRun: JOBS_PER_RUN[concurrency], rounds: ROUNDS, transport: "HTTP/1.1 keep-alive to the gateway, HTTPS to the orchestrator" },
+    measured: {
+      ...side((r) => r.gateway),
+      addedP50Us: round(addedP50Us),
+      addedP99Us: round(addedP99Us),
+      // CPU the gateway process spent per job: what forwarding costs, apart from the machine's contention.
+      gatewayCpuUsPerJob: Math.round(median(rounds.map((r) => r.gateway.gatewayCpuUsPerJob))),
+    },
+    baseline: side((r) => r.direct),
+    ratio: round(ratio, 3),
+    goal: `throughput >= ${GOAL_RATIO} x direct, added p50 <= ${GOAL_ADDED_P50_US / 1_000} ms`,
+    pass,
+    ...(errors > 0 ? { note: `${errors} failed jobs; first: ${firstError}` } : {}),
+  };
+}
+
+/**
+ * One job at a time, with the first-ranked orchestrator failing in one way and the second serving. Its health is
+ * forgotten before every job, so that each job meets exactly one failed attempt (instead of the gateway learning
+ * to avoid it, which is what it would otherwise do).
+ */
+async function failoverCost(
+  load: Load,
+  gateway: Gateway,
+  failing: string,
+  livepeerHeader: string,
+  setFault: (fault: FaultMessage["fault"]) => Promise<void>,
+  progress: (line: string) => void,
+): Promise<BenchResult[]> {
+  const sample = async (): Promise<number[]> => {
+    const latencies: number[] = [];
+    for (let i = 0; i < FAILOVER_SAMPLES; i++) {
+      gateway.health.forget(failing);
+      const result = await load.run({ target: gateway.servers.api.url, livepeerHeader, concurrency: 1, count: 1, maxMs: 10_000 });
+      if (result.ok === 1) latencies.push(result.latency.p50Us);
+    }
+    return latencies;
+  };
+  progress("failover: baseline");
+  const baseline = await sample();
+  const results: BenchResult[] = [];
+  for (const [name, capability, fault] of FAILOVER_FAULTS) {
+    progress(`failover: ${name}`);
+    await setFault({ orchestrator: "cheap", capability, fault });
+    const withFailure = await sample();
+    await setFault("clear");
+    const addedUs = median(withFailure) - median(baseline);
+    results.push({
+      name: `Failover cost: one ${name} before the success`,
+      parameters: { samples: FAILOVER_SAMPLES, concurrency: 1 },
+      measured: { p50Us: round(median(withFailure)), addedP50Us: round(addedUs), succeeded: withFailure.length },
+      baseline: { p50Us: round(median(baseline)) },
+      goal: "report (no goal)",
+      pass: withFailure.length === FAILOVER_SAMPLES,
+    });
+  }
+  return results;
+}

@@ -131,6 +131,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     ),
     logger,
     maxResponseBytes: config.maxJobResponseBytes,
+    ...(config.hedgeAfterMs !== undefined ? { hedgeAfterMs: config.hedgeAfterMs } : {}),
   });
   const jobs = { runner, logger, maxRequestBytes: config.maxJobRequestBytes };
   let servers: GatewayServers;

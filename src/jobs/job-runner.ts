@@ -73,6 +73,11 @@ export interface JobRunnerDeps {
   readonly logger: Logger;
   /** Largest answer body the gateway holds in memory. */
   readonly maxResponseBytes: number;
+  /**
+   * Low-latency profile only: when the first attempt has not answered after this long, the job goes to the next
+   * orchestrator too, and the first answer wins (the other attempt is cancelled). Undefined: no hedging.
+   */
+  readonly hedgeAfterMs?: number;
   /** Monotonic milliseconds for latencies and the retry window; performance.now by default. */
   readonly clock?: () => number;
 }
@@ -115,34 +120,80 @@ export class JobRunner {
     const attempts: AttemptRecord[] = [];
     let lastClientAnswer: JobAnswer | undefined;
     this.deps.budget.recordRequest(spec.capability);
+    const hedgeAfterMs = profile.profile === "low-latency" ? this.deps.hedgeAfterMs : undefined;
+    const queue = [...candidates];
+    const running = new Map<number, Running>();
+    let launched = 0;
+    let refusal: string | undefined;
 
-    for (const candidate of candidates) {
-      const sent = attempts.filter((a) => a.sent).length;
-      if (sent >= profile.maxAttempts) break;
-      if (signal.aborted) throw jobCanceled(attempts);
+    /** Starts the next attempt if the profile, the window and the budget allow it; false when none was started. */
+    const launch = (): boolean => {
+      const sent = attempts.filter((a) => a.sent).length + running.size;
+      const candidate = queue.shift();
+      if (candidate === undefined || sent >= profile.maxAttempts) return false;
       if (sent > 0) {
         if (this.now() - started >= profile.overallBudgetMs) {
-          throw new JobFailedError(`the retry window of ${profile.overallBudgetMs} ms (${profile.profile} profile) is over`, attempts);
+          refusal = `the retry window of ${profile.overallBudgetMs} ms (${profile.profile} profile) is over`;
+          return false;
         }
         if (!this.deps.budget.tryRetry(spec.capability)) {
-          throw new JobFailedError(`the retry budget of ${spec.capability} is spent: too many jobs are failing`, attempts);
+          refusal = `the retry budget of ${spec.capability} is spent: too many jobs are failing`;
+          return false;
         }
       }
+      const id = launched++;
+      const controller = new AbortController();
+      const onClientAbort = () => controller.abort(signal.reason);
+      signal.addEventListener("abort", onClientAbort, { once: true });
       const timeoutMs = Math.min(sent === 0 ? profile.firstAttemptTimeoutMs : profile.perAttemptTimeoutMs, spec.timeoutSeconds * 1000 + HEAD_GRACE_MS);
-      const attemptLogger = logger.child({ orchestrator: candidate.offer.orchestratorUri, attempt: sent + 1 });
-      const result = await this.attempt(spec, candidate, decision, header, timeoutMs, signal, attemptLogger);
-      if (result.kind === "canceled") throw jobCanceled(attempts);
+      const attemptLogger = logger.child({ orchestrator: candidate.offer.orchestratorUri, attempt: id + 1 });
+      const settled = this.attempt(spec, candidate, decision, header, timeoutMs, controller.signal, attemptLogger)
+        .then((result) => ({ id, result }))
+        .finally(() => signal.removeEventListener("abort", onClientAbort));
+      running.set(id, { settled, controller });
+      return true;
+    };
+    const cancelRunning = () => {
+      for (const { controller } of running.values()) controller.abort(new Error("another attempt answered first"));
+      running.clear();
+    };
+
+    while (running.size > 0 || launch()) {
+      if (signal.aborted) {
+        cancelRunning();
+        throw jobCanceled(attempts);
+      }
+      // Hedging: while a single attempt runs, a second one starts after hedgeAfterMs; the first answer wins.
+      const hedge = hedgeAfterMs !== undefined && running.size === 1 && queue.length > 0 ? delay(hedgeAfterMs) : undefined;
+      const next = await Promise.race([...[...running.values()].map((r) => r.settled), ...(hedge ? [hedge.elapsed] : [])]);
+      hedge?.cancel();
+      if (next === HEDGE) {
+        launch();
+        continue;
+      }
+      running.delete(next.id);
+      const { result } = next;
+      if (result.kind === "canceled") {
+        if (signal.aborted) {
+          cancelRunning();
+          throw jobCanceled(attempts);
+        }
+        continue;
+      }
       attempts.push(result.record);
-      if (result.kind === "answer") return { ...result.answer, attempts };
+      if (result.kind === "answer") {
+        cancelRunning();
+        return { ...result.answer, attempts };
+      }
       if (result.kind === "client-answer-if-all-fail") lastClientAnswer = result.answer;
     }
     if (lastClientAnswer !== undefined && attempts.every((a) => !a.sent || a.outcome === "schema_mismatch")) {
       return { ...lastClientAnswer, attempts };
     }
     if (attempts.length === 0) {
-      throw new JobFailedError(`none of the ${candidates.length} orchestrators offering ${spec.capability} could be tried`, attempts);
+      throw new JobFailedError(refusal ?? `none of the ${candidates.length} orchestrators offering ${spec.capability} could be tried`, attempts);
     }
-    throw new JobFailedError(`every attempt failed`, attempts);
+    throw new JobFailedError(refusal ?? "every attempt failed", attempts);
   }
 
   /** One orchestrator: token, capacity and price checks, the request, and its classification. */
@@ -283,6 +334,22 @@ export class JobRunner {
     }
     return token.availableCapacity + ours;
   }
+}
+
+interface Running {
+  readonly settled: Promise<{ id: number; result: AttemptResult }>;
+  readonly controller: AbortController;
+}
+
+const HEDGE = Symbol("hedge");
+
+/** A timer that resolves HEDGE, and can be cancelled so that it never outlives the wait. */
+function delay(ms: number): { elapsed: Promise<typeof HEDGE>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<typeof HEDGE>((resolve) => {
+    timer = setTimeout(() => resolve(HEDGE), ms);
+  });
+  return { elapsed, cancel: () => clearTimeout(timer) };
 }
 
 type AttemptResult =

@@ -133,7 +133,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     maxResponseBytes: config.maxJobResponseBytes,
     ...(config.hedgeAfterMs !== undefined ? { hedgeAfterMs: config.hedgeAfterMs } : {}),
   });
-  const jobs = { runner, logger, maxRequestBytes: config.maxJobRequestBytes };
+  const jobs = { runner, logger, maxRequestBytes: config.maxJobRequestBytes, maxResponseBytes: config.maxJobResponseBytes };
   let servers: GatewayServers;
   try {
     servers = await startGatewayServers({

@@ -24,6 +24,8 @@ import type { OutcomeClass } from "../routing/outcome.js";
 export interface SubmitJobDeps {
   runner: JobRunner;
   logger: Logger;
+  /** Largest answer SubmitJob collects from a streamed (SSE) answer; SubmitJobStream passes any size through. */
+  maxResponseBytes: number;
 }
 
 export async function submitJob(deps: SubmitJobDeps, job: Job | undefined, context: HandlerContext): Promise<SubmitJobResponse> {
@@ -31,7 +33,7 @@ export async function submitJob(deps: SubmitJobDeps, job: Job | undefined, conte
   context.responseHeader.set("x-request-id", requestId);
   const spec = jobSpecFromProto(job);
   const answer = await runJob(deps, spec, requestId, context.signal);
-  const body = answer.body ?? (await collect(answer));
+  const body = answer.body ?? (await collect(answer, deps.maxResponseBytes));
   return create(SubmitJobResponseSchema, { head: jobHead(requestId, answer), body });
 }
 
@@ -145,14 +147,25 @@ function attemptToProto(attempt: AttemptRecord) {
   });
 }
 
-async function collect(answer: JobAnswer): Promise<Buffer> {
+/** A streamed answer, whole, for the unary RPC. */
+async function collect(answer: JobAnswer, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    for await (const chunk of answer.stream ?? []) chunks.push(chunk);
+    for await (const chunk of answer.stream ?? []) {
+      size += chunk.length;
+      if (size > limit) {
+        throw new ConnectError(`the streamed answer is larger than ${limit} bytes; use SubmitJobStream`, Code.ResourceExhausted);
+      }
+      chunks.push(chunk);
+    }
   } catch (err) {
+    if (err instanceof ConnectError) throw err;
     throw new ConnectError(err instanceof Error ? err.message : String(err), Code.Unavailable);
+  } finally {
+    answer.cancel();
   }
-  return Buffer.concat(chunks);
+  return Buffer.concat(chunks, size);
 }
 
 function newRequestId(): string {

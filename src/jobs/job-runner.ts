@@ -146,8 +146,8 @@ export class JobRunner {
       const onClientAbort = () => controller.abort(signal.reason);
       signal.addEventListener("abort", onClientAbort, { once: true });
       const timeoutMs = Math.min(sent === 0 ? profile.firstAttemptTimeoutMs : profile.perAttemptTimeoutMs, spec.timeoutSeconds * 1000 + HEAD_GRACE_MS);
-      const attemptLogger = logger.child({ orchestrator: candidate.offer.orchestratorUri, attempt: id + 1 });
-      const settled = this.attempt(spec, candidate, decision, header, timeoutMs, controller.signal, attemptLogger)
+      const attemptNumber = id + 1;
+      const settled = this.attempt(spec, candidate, decision, header, timeoutMs, controller.signal, logger, attemptNumber)
         .then((result) => ({ id, result }))
         .finally(() => signal.removeEventListener("abort", onClientAbort));
       running.set(id, { settled, controller });
@@ -205,6 +205,7 @@ export class JobRunner {
     timeoutMs: number,
     clientSignal: AbortSignal,
     logger: Logger,
+    attemptNumber: number,
   ): Promise<AttemptResult> {
     const orchestratorUri = candidate.offer.orchestratorUri;
     const serviceUri = candidate.orchestrator.info?.transcoder ?? orchestratorUri;
@@ -228,7 +229,7 @@ export class JobRunner {
     const fail = (outcome: OutcomeClass, error: string, fields: Partial<AttemptRecord> = {}): { kind: "failed"; record: AttemptRecord } => {
       const rec = record(outcome, { error, ...fields });
       if (rec.sent) this.deps.health.record(healthKey, outcome, rec.latencyMs);
-      logger.warn({ outcome, status: fields.status, err: error }, "job attempt failed");
+      logger.warn({ orchestrator: orchestratorUri, attempt: attemptNumber, outcome, status: fields.status, err: error }, "job attempt failed");
       return { kind: "failed", record: rec };
     };
     try {

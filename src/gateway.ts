@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { startGatewayServers, type GatewayServers } from "./api/gateway-server.js";
+import { HealthStatus } from "./api/grpc-health.js";
 import type { GatewayConfig } from "./config.js";
 import { startDevnet, type Devnet } from "./devnet/network.js";
 import { Discovery } from "./discovery/discovery.js";
@@ -147,6 +148,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
       http: { ...config.httpAddr, tls },
       cli: config.cliAddr,
       logger,
+      health: new HealthStatus(),
     });
   } catch (err) {
     await devnet?.close();

@@ -15,6 +15,8 @@ import {
   PriceSource,
   type GetNetworkCapabilitiesResponse,
 } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
+import { Health, HealthCheckResponse_ServingStatus } from "../src/gen/grpc/health/v1/health_pb.js";
+import { ServerReflection } from "../src/gen/grpc/reflection/v1/reflection_pb.js";
 import { silentLogger } from "../src/log.js";
 import { grpcServiceDefinition } from "../src/orchestrator/grpc-adapter.js";
 import { parseGoJson } from "../src/api/gojson.js";
@@ -156,5 +158,25 @@ describe("TLS on the API port", () => {
     } finally {
       await tlsGateway.close();
     }
+  });
+});
+
+describe("operational services on the gateway's port", () => {
+  it("answers grpc.health.v1 Check as SERVING, and lists its services through reflection", async () => {
+    const transport = createGrpcTransport({ baseUrl: api });
+    const health = createClient(Health, transport);
+    expect((await health.check({ service: "" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    expect((await health.check({ service: "livepeer.gateway.v1.GatewayService" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    const unknown = await health.check({ service: "no.such.Service" }).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    expect(unknown?.code).toBe(Code.NotFound);
+    const reflection = createClient(ServerReflection, transport);
+    async function* one() {
+      yield { host: "", messageRequest: { case: "listServices" as const, value: "" } };
+    }
+    const names: string[] = [];
+    for await (const answer of reflection.serverReflectionInfo(one())) {
+      if (answer.messageResponse.case === "listServicesResponse") names.push(...answer.messageResponse.value.service.map((s) => s.name));
+    }
+    expect(names).toEqual(expect.arrayContaining(["livepeer.gateway.v1.GatewayService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"]));
   });
 });

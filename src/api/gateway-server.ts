@@ -2,7 +2,10 @@
 // the HTTP routes go-livepeer tooling polls).
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../log.js";
+import { GatewayService } from "../gen/livepeer/gateway/v1/gateway_pb.js";
 import { handleByocRequest, type ByocEndpointDeps } from "./byoc-endpoint.js";
+import type { HealthStatus } from "./grpc-health.js";
+import { registerOperationalServices } from "./operational-services.js";
 import { registerGatewayService, type GatewayServiceDeps } from "./gateway-service.js";
 import { respellGrpcStatusMessage } from "./grpc-status-message.js";
 import { useBufferTextEncoding } from "./protobuf-text.js";
@@ -16,6 +19,8 @@ export interface GatewayServerOptions extends HttpRouteContext {
   http: { host: string; port: number; tls?: { key: string | Buffer; cert: string | Buffer } };
   cli?: { host: string; port: number };
   logger: Logger;
+  /** grpc.health.v1 statuses; set to NOT_SERVING when the servers close. */
+  health: HealthStatus;
 }
 
 export interface GatewayServers {
@@ -29,7 +34,11 @@ const COMPRESS_MIN_BYTES = 16 * 1024;
 
 export function gatewayHandler(options: GatewayServerOptions): RequestHandler {
   const connect = connectNodeAdapter({
-    routes: (router) => registerGatewayService(router, options.service),
+    routes: (router) => {
+      registerGatewayService(router, options.service);
+      // grpc.health.v1 and server reflection (v1, v1alpha), so grpc_health_probe, grpcurl and buf curl work.
+      registerOperationalServices(router, { services: [GatewayService], health: options.health });
+    },
     // connect-node gzips any answer over 1 KiB by default: a Route answer in JSON then cost the server and the client
     // more CPU than the routing itself, to save a kilobyte. Only answers large enough for that to pay are compressed.
     compressMinBytes: COMPRESS_MIN_BYTES,
@@ -63,6 +72,7 @@ export async function startGatewayServers(options: GatewayServerOptions): Promis
     api,
     cli,
     close: async (graceMs) => {
+      options.health.shutdown(); // health checks see NOT_SERVING while in-flight calls drain
       await Promise.all([api.close(graceMs), cli?.close(graceMs)]);
     },
   };

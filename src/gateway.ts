@@ -20,6 +20,7 @@ import { RetryProfiles } from "./routing/retry-profiles.js";
 import { Router } from "./routing/router.js";
 import { DEFAULT_RANKING_WEIGHTS } from "./routing/selector.js";
 import { seededRandom } from "./util/random.js";
+import { GatewayMetrics } from "./metrics/gateway-metrics.js";
 import { byocWirePort } from "./jobs/byoc-wire-port.js";
 import { InFlight } from "./jobs/in-flight.js";
 import { JobRunner } from "./jobs/job-runner.js";
@@ -36,6 +37,7 @@ export interface Gateway {
   readonly servers: GatewayServers;
   readonly devnet?: Devnet;
   readonly health: HealthTracker;
+  readonly metrics: GatewayMetrics;
   close(): Promise<void>;
 }
 
@@ -90,8 +92,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
   const devnet = config.devnet ? await startDevnet() : undefined;
   const clients = new OrchestratorClientPool();
   const source = sourceFor(config, devnet, logger);
+  const metrics = new GatewayMetrics({
+    snapshot: () => discovery.snapshot,
+    healthStates: () => health.states({}),
+  });
   const discovery = new Discovery(
-    { source, clients, signer: identity, logger },
+    { source, clients, signer: identity, logger, onError: () => metrics.discoveryError() },
     {
       intervalMs: config.discoveryIntervalMs,
       callTimeoutMs: config.discoveryTimeoutMs,
@@ -132,6 +138,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     ),
     logger,
     maxResponseBytes: config.maxJobResponseBytes,
+    observer: metrics,
     ...(config.hedgeAfterMs !== undefined ? { hedgeAfterMs: config.hedgeAfterMs } : {}),
   });
   const jobs = { runner, logger, maxRequestBytes: config.maxJobRequestBytes, maxResponseBytes: config.maxJobResponseBytes };
@@ -145,6 +152,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
       version: GATEWAY_VERSION,
       startedAt: Date.now(),
       simulated: devnet !== undefined,
+      metrics,
       http: { ...config.httpAddr, tls },
       cli: config.cliAddr,
       logger,
@@ -166,6 +174,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     servers,
     devnet,
     health,
+    metrics,
     async close() {
       await servers.close(5_000);
       await discovery.stop();

@@ -1,5 +1,5 @@
 // The plain HTTP routes go-livepeer tooling already uses, next to the RPCs: /getNetworkCapabilities (go-livepeer's
-// exact JSON), /status and /healthz.
+// exact JSON), /status and /healthz; and Prometheus' /metrics.
 import type { Discovery } from "../discovery/discovery.js";
 import type { NetworkSnapshot } from "../network/snapshot.js";
 import { formatPrice } from "../network/price.js";
@@ -22,6 +22,8 @@ export interface HttpRouteContext {
   version: string;
   startedAt: number;
   simulated: boolean;
+  /** Prometheus exposition for /metrics; the route is absent without it. */
+  metrics?: { exposition(): Promise<{ contentType: string; body: string }> };
 }
 
 function send(res: Response, status: number, contentType: string, body: string): void {
@@ -83,6 +85,15 @@ export function handleHttpRoute(context: HttpRouteContext, req: Request, res: Re
     case "/status":
       send(res, 200, "application/json", statusBody(context));
       return true;
+    case "/metrics": {
+      const { metrics } = context;
+      if (metrics === undefined) return false;
+      metrics.exposition().then(
+        ({ contentType, body }) => send(res, 200, contentType, body),
+        (err: unknown) => send(res, 500, "text/plain; charset=utf-8", `metrics failed: ${String(err)}\n`),
+      );
+      return true;
+    }
     case "/healthz":
       send(res, 200, "text/plain; charset=utf-8", "");
       return true;

@@ -70,6 +70,8 @@ export interface DiscoveryDeps {
   now?: () => number;
   /** Jitter source in [0, 1); injectable so tests are deterministic. */
   random?: () => number;
+  /** Called for every failed GetOrchestrator call (metrics). */
+  onError?: (uri: string) => void;
 }
 
 /** The price-quote calls made per orchestrator at once: a handful, so one orchestrator cannot hog the sweep. */
@@ -236,6 +238,7 @@ export class Discovery {
   }
 
   private recordFailure(t: Tracked, message: string): void {
+    this.deps.onError?.(t.uri);
     t.consecutiveFailures += 1;
     t.reachable = false;
     t.lastError = message;

@@ -11,6 +11,7 @@ import type { RankedCandidate } from "../routing/selector.js";
 import type { ByocJobResponse, ByocPort, ByocToken } from "./byoc-port.js";
 import { classifyAnswer, classifyError } from "./classify-answer.js";
 import type { InFlight } from "./in-flight.js";
+import type { JobObserver } from "./job-observer.js";
 import { JobFailedError, jobCanceled } from "./job-errors.js";
 import type { RetryBudget } from "./retry-budget.js";
 import { untilAborted } from "../util/abortable.js";
@@ -78,6 +79,8 @@ export interface JobRunnerDeps {
    * orchestrator too, and the first answer wins (the other attempt is cancelled). Undefined: no hedging.
    */
   readonly hedgeAfterMs?: number;
+  /** Told of every attempt and job (metrics). */
+  readonly observer?: JobObserver;
   /** Monotonic milliseconds for latencies and the retry window; performance.now by default. */
   readonly clock?: () => number;
 }
@@ -104,6 +107,21 @@ export class JobRunner {
 
   async run(spec: JobSpec, signal: AbortSignal, logger: Logger = this.deps.logger): Promise<JobAnswer> {
     const started = this.now();
+    const observer = this.deps.observer;
+    try {
+      const answer = await this.runAttempts(spec, signal, logger, started);
+      observer?.job(spec.capability, answer.status >= 400 ? "client_error" : "success", this.now() - started, answer.attempts);
+      return answer;
+    } catch (err) {
+      // Router refusals (unknown capability, bad field) are not counted: their capability may be any client string.
+      if (err instanceof JobFailedError) {
+        observer?.job(spec.capability, err.code === "canceled" ? "canceled" : "failed", this.now() - started, err.attempts);
+      }
+      throw err;
+    }
+  }
+
+  private async runAttempts(spec: JobSpec, signal: AbortSignal, logger: Logger, started: number): Promise<JobAnswer> {
     const { router } = this.deps;
     const profile = router.retryProfileFor(spec.capability);
     const decision = router.route({
@@ -181,6 +199,7 @@ export class JobRunner {
         continue;
       }
       attempts.push(result.record);
+      this.deps.observer?.attempt(spec.capability, result.record);
       if (result.kind === "answer") {
         cancelRunning();
         return { ...result.answer, attempts };

@@ -8,6 +8,7 @@ import { describeJson, isJsonObject } from "./util/exact-json.js";
 import { readJsonSetting } from "./util/json-setting.js";
 import { similarNames } from "./util/similar-names.js";
 import { parseByteSize } from "./util/byte-size.js";
+import { configFileValues, environmentValues } from "./config-sources.js";
 
 export interface GatewayConfig {
   network: string;
@@ -61,6 +62,7 @@ interface FlagSpec {
 }
 
 export const FLAGS: readonly FlagSpec[] = [
+  { name: "config", default: "", help: "Settings file: JSON or YAML with flag names as keys, or go-livepeer's \"name value\" lines. Flags beat LP_<FLAG> environment variables, which beat the file." },
   { name: "network", default: "offchain", help: "offchain (no payments). On-chain networks come with payments." },
   { name: "orchAddr", default: "", help: "Comma-separated orchestrators: host:port or https://host:port (bare host: port 8935)." },
   { name: "orchWebhookUrl", default: "", help: "URL answering go-livepeer's discovery webhook JSON [{\"address\":\"https://host:port\"}]; refetched at most once a minute." },
@@ -207,9 +209,17 @@ function parseWeights(value: string): GatewayConfig["rankingWeights"] {
   return weights;
 }
 
-export function parseConfig(argv: readonly string[]): GatewayConfig {
-  const raw = readFlags(argv);
-  const get = (name: string): string => raw.get(name) ?? FLAGS.find((f) => f.name === name)?.default ?? "";
+/** Settings from flags, then LP_<FLAG> environment variables, then the -config file, then the defaults. */
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const flags = readFlags(argv);
+  const names = FLAGS.map((f) => f.name);
+  const environment = environmentValues(names, env);
+  const configPath = flags.get("config") ?? environment.get("config");
+  const file = configPath === undefined || configPath === ""
+    ? new Map<string, string>()
+    : configFileValues(configPath, names, new Set(FLAGS.filter((f) => f.boolean).map((f) => f.name)));
+  const get = (name: string): string =>
+    flags.get(name) ?? environment.get(name) ?? file.get(name) ?? FLAGS.find((f) => f.name === name)?.default ?? "";
   const optional = (name: string): string | undefined => (get(name) === "" ? undefined : get(name));
 
   const network = get("network");

@@ -1,3 +1,4 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -139,5 +140,60 @@ describe("small parsers", () => {
     expect(parseListenAddress("0.0.0.0:9935", "-httpAddr")).toEqual({ host: "0.0.0.0", port: 9935 });
     expect(parseListenAddress("[::1]:9935", "-httpAddr")).toEqual({ host: "::1", port: 9935 });
     expect(() => parseListenAddress("1.2.3.4:70000", "-httpAddr")).toThrow(/not host:port/);
+  });
+});
+
+describe("settings from LP_<FLAG> environment variables and a -config file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gateway-config-"));
+  const write = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it("reads YAML with flag names as keys, lists and objects included", () => {
+    const path = write("gateway.yaml", [
+      "orchAddr:",
+      "  - orch-a.example.com:8935",
+      "  - https://orch-b.example.com:8935",
+      "explorationShare: 0.1",
+      "retryProfiles:",
+      "  capabilities:",
+      "    depth: { profile: per-frame }",
+    ].join("\n"));
+    const config = parseConfig(["-config", path], {});
+    expect(config.orchAddr).toEqual(["https://orch-a.example.com:8935", "https://orch-b.example.com:8935"]);
+    expect(config.explorationShare).toBe(0.1);
+    expect(JSON.parse(config.retryProfiles ?? "")).toEqual({ capabilities: { depth: { profile: "per-frame" } } });
+  });
+
+  it("reads JSON, and go-livepeer's plain \"name value\" lines", () => {
+    expect(parseConfig(["-config", write("gateway.json", '{"maxPricePerUnit": "0.5USD", "ethUsdRate": 3000}')], {}).maxPricePerUnit).toBe("0.5USD");
+    const plain = parseConfig(["-config", write("livepeer.conf", "# go-livepeer style\nmaxPricePerUnit 1200\ndevnet\n")], {});
+    expect(plain.maxPricePerUnit).toBe("1200");
+    expect(plain.devnet).toBe(true);
+  });
+
+  it("ranks flags over LP_<FLAG> over the file", () => {
+    const path = write("rank.yaml", "maxPricePerUnit: 1\npixelsPerUnit: 7\nlogLevel: warn\n");
+    const env = { LP_MAXPRICEPERUNIT: "2", LP_PIXELSPERUNIT: "8", LP_CONFIG: path };
+    const config = parseConfig(["-maxPricePerUnit", "3"], env);
+    expect(config.maxPricePerUnit).toBe("3"); // flag
+    expect(config.pixelsPerUnit).toBe("8"); // environment
+    expect(config.logLevel).toBe("warn"); // file (found through LP_CONFIG)
+  });
+
+  it.each([
+    ["unknown.yaml", "orchAdr: a:8935\n", /-config .*unknown\.yaml: unknown setting "orchAdr"; did you mean "orchAddr"\?/],
+    ["broken.json", '{"orchAddr": ', /-config .*broken\.json: not valid JSON or YAML/],
+    ["list.yaml", "- a\n- b\n", /must be a mapping of setting names to values, not a list/],
+    ["nested.yaml", "config: other.yaml\n", /cannot name another one/],
+    ["badvalue.yaml", "explorationShare: 0.9\n", /-explorationShare "0.9" must be a number from 0 to 0.5/],
+  ])("refuses %s naming the entry", (name, text, message) => {
+    expect(() => parseConfig(["-config", write(name, text)], {})).toThrow(message);
+  });
+
+  it("names a file it cannot read", () => {
+    expect(() => parseConfig(["-config", join(dir, "missing.yaml")], {})).toThrow(/-config ".*missing\.yaml": cannot read it \(ENOENT\)/);
   });
 });

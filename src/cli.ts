@@ -76,6 +76,20 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // SIGHUP: read the flags, LP_<FLAG> variables and -config file again; a bad one keeps the old settings and says why.
+  process.on("SIGHUP", () => {
+    let next: GatewayConfig;
+    try {
+      next = parseConfig(process.argv.slice(2));
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, "reload refused: the old configuration stays");
+      return;
+    }
+    gateway.reload(next).then(
+      (changes) => logger.info({ changes }, "configuration reloaded"),
+      (err: unknown) => logger.error({ err: (err as Error).message }, "reload refused: the old configuration stays"),
+    );
+  });
 }
 
 void main();

@@ -27,6 +27,9 @@ import { JobRunner } from "./jobs/job-runner.js";
 import { RetryBudget } from "./jobs/retry-budget.js";
 import { encodeOrchestratorJobHeader, jobSignerOf } from "./orchestrator/byoc-job-request.js";
 
+/** Settings a reload cannot change: listeners, identity and the kind of orchestrator source. */
+const RESTART_SETTINGS = ["httpAddr", "cliAddr", "tlsCertFile", "tlsKeyFile", "ethKeystorePath", "ethAcctAddr", "orchWebhookUrl", "devnet", "network"] as const;
+
 export const GATEWAY_VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 
 export interface Gateway {
@@ -38,6 +41,11 @@ export interface Gateway {
   readonly devnet?: Devnet;
   readonly health: HealthTracker;
   readonly metrics: GatewayMetrics;
+  /**
+   * Applies a new configuration without dropping requests: price ceilings, retry profiles and the -orchAddr list.
+   * Throws, changing nothing, when the new settings are wrong. Returns what changed, and what needs a restart.
+   */
+  reload(next: GatewayConfig): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -175,6 +183,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     devnet,
     health,
     metrics,
+    async reload(next) {
+      const settings = routingSettings(next, logger); // throws on a bad entry: nothing is changed
+      const changes: string[] = [];
+      router.reconfigure(settings.ceilings, settings.profiles);
+      changes.push("price ceilings and retry profiles");
+      if (source instanceof StaticSource && devnet === undefined && next.orchWebhookUrl === undefined && next.orchAddr.length > 0) {
+        source.replace(next.orchAddr);
+        changes.push(`orchestrator list (${next.orchAddr.length})`);
+        void discovery.refreshNow().catch((err: unknown) => logger.error({ err: (err as Error).message }, "discovery sweep failed"));
+      }
+      const restartOnly = RESTART_SETTINGS.filter((key) => JSON.stringify(next[key]) !== JSON.stringify(config[key]));
+      if (restartOnly.length > 0) changes.push(`needs a restart to change: ${restartOnly.map((key) => `-${key}`).join(", ")}`);
+      return changes;
+    },
     async close() {
       await servers.close(5_000);
       await discovery.stop();

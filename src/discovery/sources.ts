@@ -10,15 +10,22 @@ export interface OrchestratorSource {
 }
 
 export class StaticSource implements OrchestratorSource {
-  readonly description: string;
   constructor(
-    private readonly list: readonly string[],
-    label = "orchAddr",
-  ) {
-    this.description = `${label} (${list.length} orchestrators)`;
+    private list: readonly string[],
+    private readonly label = "orchAddr",
+  ) {}
+
+  get description(): string {
+    return `${this.label} (${this.list.length} orchestrators)`;
   }
+
   async uris(): Promise<readonly string[]> {
     return this.list;
+  }
+
+  /** A new list (a configuration reload); the next refresh uses it. */
+  replace(list: readonly string[]): void {
+    this.list = list;
   }
 }
 

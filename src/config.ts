@@ -45,6 +45,8 @@ export interface GatewayConfig {
   /** Largest job body accepted, and largest answer held in memory (bodies are kept so attempts can be replayed). */
   maxJobRequestBytes: number;
   maxJobResponseBytes: number;
+  /** Jobs one client (remote address) may have in flight; 0 = no limit. */
+  maxJobsPerClient: number;
   /** Low-latency profile: start a second attempt when the first has not answered after this long; undefined = off. */
   hedgeAfterMs?: number;
   logLevel: string;
@@ -85,6 +87,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "selectionSeed", default: "", help: "Seed for the random spread among near-equal orchestrators (repeatable choices for tests)." },
   { name: "rankingWeights", default: "latency=0.5,price=0.3,reliability=0.2", help: "How much observed latency, price and reliability weigh in ranking." },
   { name: "explorationShare", default: "0.05", help: "Share of routing decisions (0 to 0.5) that put a lower-ranked orchestrator first, so that one ranked down can recover." },
+  { name: "maxJobsPerClient", default: "64", help: "Jobs one client (remote address) may have in flight at once; more are refused with 429 / RESOURCE_EXHAUSTED. 0 = no limit." },
   { name: "hedgeAfter", default: "", help: "Low-latency capabilities: when a job's first attempt has not answered after this long (e.g. 300ms), send it to the next orchestrator too; the first answer wins. Off when empty." },
   { name: "maxJobRequestBytes", default: "32MiB", help: "Largest job body accepted (SubmitJob, /process/request); held in memory so a failed attempt can be replayed." },
   { name: "maxJobResponseBytes", default: "64MiB", help: "Largest non-streamed job answer the gateway holds before passing it on." },
@@ -269,6 +272,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     explorationShare: parseShare(get("explorationShare"), "-explorationShare", 0.5),
     maxJobRequestBytes: parseByteSize(get("maxJobRequestBytes"), "-maxJobRequestBytes"),
     maxJobResponseBytes: parseByteSize(get("maxJobResponseBytes"), "-maxJobResponseBytes"),
+    maxJobsPerClient: get("maxJobsPerClient") === "0" ? 0 : parsePositiveInteger(get("maxJobsPerClient"), "maxJobsPerClient"),
     hedgeAfterMs: optional("hedgeAfter") === undefined ? undefined : parseDuration(get("hedgeAfter"), "-hedgeAfter"),
     logLevel,
     help: parseBoolean(get("help"), "help"),

@@ -22,6 +22,7 @@ import { DEFAULT_RANKING_WEIGHTS } from "./routing/selector.js";
 import { seededRandom } from "./util/random.js";
 import { GatewayMetrics } from "./metrics/gateway-metrics.js";
 import { byocWirePort } from "./jobs/byoc-wire-port.js";
+import { ClientJobLimits } from "./jobs/client-limits.js";
 import { InFlight } from "./jobs/in-flight.js";
 import { JobRunner } from "./jobs/job-runner.js";
 import { RetryBudget } from "./jobs/retry-budget.js";
@@ -149,7 +150,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     observer: metrics,
     ...(config.hedgeAfterMs !== undefined ? { hedgeAfterMs: config.hedgeAfterMs } : {}),
   });
-  const jobs = { runner, logger, maxRequestBytes: config.maxJobRequestBytes, maxResponseBytes: config.maxJobResponseBytes };
+  const jobs = {
+    runner,
+    logger,
+    maxRequestBytes: config.maxJobRequestBytes,
+    maxResponseBytes: config.maxJobResponseBytes,
+    clientLimits: new ClientJobLimits(config.maxJobsPerClient),
+  };
   let servers: GatewayServers;
   try {
     servers = await startGatewayServers({

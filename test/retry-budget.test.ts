@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InFlight } from "../src/jobs/in-flight.js";
+import { InFlight, orchestratorCapabilityKey } from "../src/jobs/in-flight.js";
 import { RetryBudget } from "../src/jobs/retry-budget.js";
 
 describe("RetryBudget", () => {
@@ -44,15 +44,16 @@ describe("RetryBudget", () => {
 describe("InFlight", () => {
   it("caps jobs per (orchestrator, capability) and releases once", () => {
     const inFlight = new InFlight();
-    const a = inFlight.tryAcquire("https://o1", "depth", 2);
-    const b = inFlight.tryAcquire("https://o1", "depth", 2);
+    const depth = orchestratorCapabilityKey("https://o1", "depth");
+    const a = inFlight.tryAcquire(depth, 2);
+    const b = inFlight.tryAcquire(depth, 2);
     expect(a && b).toBeTruthy();
-    expect(inFlight.tryAcquire("https://o1", "depth", 2)).toBeUndefined();
-    expect(inFlight.tryAcquire("https://o1", "pose", 2)).toBeDefined();
+    expect(inFlight.tryAcquire(depth, 2)).toBeUndefined();
+    expect(inFlight.tryAcquire(orchestratorCapabilityKey("https://o1", "pose"), 2)).toBeDefined();
     a?.();
     a?.(); // a second release of the same slot changes nothing
-    expect(inFlight.count("https://o1", "depth")).toBe(1);
-    expect(inFlight.tryAcquire("https://o1", "depth", 2)).toBeDefined();
-    expect(inFlight.tryAcquire("https://o1", "depth", 0)).toBeUndefined();
+    expect(inFlight.count(depth)).toBe(1);
+    expect(inFlight.tryAcquire(depth, 2)).toBeDefined();
+    expect(inFlight.tryAcquire(depth, 0)).toBeUndefined();
   });
 });

@@ -205,3 +205,41 @@ describe("POST /process/request (go-livepeer's BYOC endpoint)", () => {
     }
   });
 });
+
+describe("jobs in flight per client (-maxJobsPerClient)", () => {
+  it("refuses a client's job beyond the limit with 429 / RESOURCE_EXHAUSTED, and takes it again once one ends", async () => {
+    const limited = await startGateway(
+      parseConfig(["-orchAddr", devnet.orchAddr, "-httpAddr", "127.0.0.1:0", "-cliAddr", "off", "-maxJobsPerClient", "1"]),
+      silentLogger(),
+    );
+    try {
+      await limited.discovery.refreshNow();
+      for (const orchestrator of devnet.orchestrators) await orchestrator.byoc.setFault("echo", { mode: "hang" });
+      const url = `${limited.servers.api.url}/process/request/run`;
+      const headers = { Livepeer: header({ request: "{}", parameters: "{}", capability: "echo", timeout_seconds: 30 }) };
+      const first = new AbortController();
+      const hanging = fetch(url, { method: "POST", headers, body: "x", signal: first.signal }).catch(() => undefined);
+      for (let i = 0; i < 200 && devnet.orchestrators.every((o) => o.byoc.inFlight("echo") === 0); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const refused = await fetch(url, { method: "POST", headers, body: "x" });
+      expect(refused.status).toBe(429);
+      expect(await refused.text()).toMatch(/already has 1 jobs in flight, the most allowed \(-maxJobsPerClient\)/);
+      const rpc = createClient(GatewayService, createGrpcTransport({ baseUrl: limited.servers.api.url }));
+      const err = await failure(rpc.submitJob({ job: { capability: "echo", timeoutSeconds: 5 } }));
+      expect(err.code).toBe(Code.ResourceExhausted);
+      first.abort();
+      await hanging;
+      for (const orchestrator of devnet.orchestrators) await orchestrator.byoc.clearFaults();
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        status = (await fetch(url, { method: "POST", headers, body: "x" })).status;
+        if (status === 429) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(status).toBe(200);
+    } finally {
+      for (const orchestrator of devnet.orchestrators) await orchestrator.byoc.clearFaults();
+      await limited.close();
+    }
+  });
+});

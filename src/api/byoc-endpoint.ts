@@ -6,6 +6,8 @@ import type { Http2ServerRequest } from "node:http2";
 import type { JobAnswer, JobRunner, JobSpec } from "../jobs/job-runner.js";
 import { JobFailedError, type JobFailureCode } from "../jobs/job-errors.js";
 import type { Logger } from "../log.js";
+import type { ClientJobLimits } from "../jobs/client-limits.js";
+import { clientAddressOf } from "./client-address.js";
 import { ByocRequestError, parseClientJobRequest } from "../orchestrator/byoc-job-request.js";
 import { ConnectError, Code } from "@connectrpc/connect";
 import { randomBytes } from "node:crypto";
@@ -15,6 +17,7 @@ export const BYOC_REQUEST_PREFIX = "/process/request/";
 export interface ByocEndpointDeps {
   runner: JobRunner;
   logger: Logger;
+  clientLimits: ClientJobLimits;
   /** Largest request body accepted (it is held in memory so that a failed attempt can be replayed elsewhere). */
   maxRequestBytes: number;
 }
@@ -92,16 +95,23 @@ async function serve(deps: ByocEndpointDeps, req: Request, res: Response, url: U
     if (err instanceof ByocRequestError) return sendError(res, 400, err.message);
     throw err;
   }
-  const logger = deps.logger.child({ requestId, capability: spec.capability, ...(spec.jobId ? { jobId: spec.jobId } : {}) });
-  let answer: JobAnswer;
+  const client = clientAddressOf(req);
+  const release = deps.clientLimits.tryAcquire(client);
+  if (release === undefined) return sendError(res, 429, deps.clientLimits.refusal(client));
   try {
-    answer = await deps.runner.run(spec, signal, logger);
-  } catch (err) {
-    if (err instanceof JobFailedError) return sendFailure(res, err);
-    if (err instanceof ConnectError) return sendError(res, httpStatusOf(err.code), err.rawMessage);
-    throw err;
+    const logger = deps.logger.child({ requestId, capability: spec.capability, ...(spec.jobId ? { jobId: spec.jobId } : {}) });
+    let answer: JobAnswer;
+    try {
+      answer = await deps.runner.run(spec, signal, logger);
+    } catch (err) {
+      if (err instanceof JobFailedError) return sendFailure(res, err);
+      if (err instanceof ConnectError) return sendError(res, httpStatusOf(err.code), err.rawMessage);
+      throw err;
+    }
+    await sendAnswer(res, answer, logger);
+  } finally {
+    release();
   }
-  await sendAnswer(res, answer, logger);
 }
 
 async function sendAnswer(res: Response, answer: JobAnswer, logger: Logger): Promise<void> {

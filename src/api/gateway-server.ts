@@ -4,6 +4,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../log.js";
 import { GatewayService } from "../gen/livepeer/gateway/v1/gateway_pb.js";
 import { handleByocRequest, type ByocEndpointDeps } from "./byoc-endpoint.js";
+import { clientContextValues } from "./client-address.js";
 import type { HealthStatus } from "./grpc-health.js";
 import { registerOperationalServices } from "./operational-services.js";
 import { registerGatewayService, type GatewayServiceDeps } from "./gateway-service.js";
@@ -29,6 +30,8 @@ export interface GatewayServers {
   close(graceMs?: number): Promise<void>;
 }
 
+const RPC_FIELDS_HEADROOM_BYTES = 1024 * 1024;
+
 /** Answers below this are sent uncompressed (network listings and long candidate lists are still compressed). */
 const COMPRESS_MIN_BYTES = 16 * 1024;
 
@@ -42,6 +45,9 @@ export function gatewayHandler(options: GatewayServerOptions): RequestHandler {
     // connect-node gzips any answer over 1 KiB by default: a Route answer in JSON then cost the server and the client
     // more CPU than the routing itself, to save a kilobyte. Only answers large enough for that to pay are compressed.
     compressMinBytes: COMPRESS_MIN_BYTES,
+    // A SubmitJob message holds the job body: allow it, plus room for the other fields, and no more.
+    readMaxBytes: options.byoc.maxRequestBytes + RPC_FIELDS_HEADROOM_BYTES,
+    contextValues: clientContextValues,
     fallback: (req, res) => {
       if (handleByocRequest(options.byoc, req, res)) return;
       if (!handleHttpRoute(options, req, res)) notFound(req, res);

@@ -19,11 +19,14 @@ import type { AttemptRecord, JobAnswer, JobRunner, JobSpec } from "../jobs/job-r
 import { JobFailedError, type JobFailureCode } from "../jobs/job-errors.js";
 import { ByocRequestError, clientJobFromFields, type ClientJobRequest } from "../orchestrator/byoc-job-request.js";
 import type { Logger } from "../log.js";
+import type { ClientJobLimits } from "../jobs/client-limits.js";
+import { clientAddressKey } from "./client-address.js";
 import type { OutcomeClass } from "../routing/outcome.js";
 
 export interface SubmitJobDeps {
   runner: JobRunner;
   logger: Logger;
+  clientLimits: ClientJobLimits;
   /** Largest answer SubmitJob collects from a streamed (SSE) answer; SubmitJobStream passes any size through. */
   maxResponseBytes: number;
 }
@@ -32,9 +35,14 @@ export async function submitJob(deps: SubmitJobDeps, job: Job | undefined, conte
   const requestId = newRequestId();
   context.responseHeader.set("x-request-id", requestId);
   const spec = jobSpecFromProto(job);
-  const answer = await runJob(deps, spec, requestId, context.signal);
-  const body = answer.body ?? (await collect(answer, deps.maxResponseBytes));
-  return create(SubmitJobResponseSchema, { head: jobHead(requestId, answer), body });
+  const release = clientSlot(deps, context);
+  try {
+    const answer = await runJob(deps, spec, requestId, context.signal);
+    const body = answer.body ?? (await collect(answer, deps.maxResponseBytes));
+    return create(SubmitJobResponseSchema, { head: jobHead(requestId, answer), body });
+  } finally {
+    release();
+  }
 }
 
 export async function* submitJobStream(
@@ -45,7 +53,14 @@ export async function* submitJobStream(
   const requestId = newRequestId();
   context.responseHeader.set("x-request-id", requestId);
   const spec = jobSpecFromProto(job);
-  const answer = await runJob(deps, spec, requestId, context.signal);
+  const release = clientSlot(deps, context);
+  let answer: JobAnswer;
+  try {
+    answer = await runJob(deps, spec, requestId, context.signal);
+  } catch (err) {
+    release();
+    throw err;
+  }
   try {
     yield create(SubmitJobStreamResponseSchema, { event: { case: "head", value: jobHead(requestId, answer) } });
     if (answer.body !== undefined) {
@@ -59,7 +74,16 @@ export async function* submitJobStream(
     throw new ConnectError(err instanceof Error ? err.message : String(err), Code.Unavailable);
   } finally {
     answer.cancel();
+    release();
   }
+}
+
+/** The caller's job slot, or RESOURCE_EXHAUSTED when it already has the most jobs in flight. */
+function clientSlot(deps: SubmitJobDeps, context: HandlerContext): () => void {
+  const client = context.values.get(clientAddressKey);
+  const release = deps.clientLimits.tryAcquire(client);
+  if (release === undefined) throw new ConnectError(deps.clientLimits.refusal(client), Code.ResourceExhausted);
+  return release;
 }
 
 async function runJob(deps: SubmitJobDeps, spec: JobSpec, requestId: string, signal: AbortSignal): Promise<JobAnswer> {

@@ -10,7 +10,7 @@ import type { RouteDecision, Router } from "../routing/router.js";
 import type { RankedCandidate } from "../routing/selector.js";
 import type { ByocJobResponse, ByocPort, ByocToken } from "./byoc-port.js";
 import { classifyAnswer, classifyError } from "./classify-answer.js";
-import type { InFlight } from "./in-flight.js";
+import { orchestratorCapabilityKey, type InFlight } from "./in-flight.js";
 import type { JobObserver } from "./job-observer.js";
 import { JobFailedError, jobCanceled } from "./job-errors.js";
 import type { RetryBudget } from "./retry-budget.js";
@@ -256,7 +256,8 @@ export class JobRunner {
       if (decision.ceiling !== undefined && comparePrices(token.price, decision.ceiling.price) > 0) {
         return fail("payment_error", `token price ${formatPrice(token.price)} wei/s is over the ceiling ${formatPrice(decision.ceiling.price)}`, { sent: false });
       }
-      release = this.deps.inFlight.tryAcquire(orchestratorUri, spec.capability, this.capacityLimit(orchestratorUri, spec.capability, token));
+      const slotKey = orchestratorCapabilityKey(orchestratorUri, spec.capability);
+      release = this.deps.inFlight.tryAcquire(slotKey, this.capacityLimit(slotKey, token));
       if (release === undefined) {
         this.deps.port.invalidateToken(serviceUri, spec.capability); // ask again next time: slots may have freed
         return fail("no_capacity", `no free capacity (the token advertised ${token.availableCapacity})`, { sent: false });
@@ -346,10 +347,10 @@ export class JobRunner {
    * The most jobs to run at once on (orchestrator, capability): what the token said was free, plus ours that were
    * running when we first saw the token (the orchestrator counted those as its load when it issued it).
    */
-  private capacityLimit(orchestratorUri: string, capability: string, token: ByocToken): number {
+  private capacityLimit(slotKey: string, token: ByocToken): number {
     let ours = this.oursWhenIssued.get(token);
     if (ours === undefined) {
-      ours = this.deps.inFlight.count(orchestratorUri, capability);
+      ours = this.deps.inFlight.count(slotKey);
       this.oursWhenIssued.set(token, ours);
     }
     return token.availableCapacity + ours;

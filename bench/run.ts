@@ -3,14 +3,15 @@
 import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { printTable, writeResults, type BenchResult } from "./report.js";
+import { benchDiscovery } from "./discovery.js";
 import { benchForwarding } from "./forwarding.js";
 import { benchRouteRpc } from "./route-rpc.js";
 import { benchSelection } from "./selection.js";
 
 const progress = (line: string): void => console.error(`  ${line}`);
 
-/** `npm run bench -- selection` (or `rpc`, `forwarding`) runs one workload; no argument runs them all. */
-const WORKLOADS = ["selection", "rpc", "forwarding"] as const;
+/** `npm run bench -- selection` (or `rpc`, `forwarding`, `discovery`) runs one workload; no argument runs them all. */
+const WORKLOADS = ["selection", "rpc", "forwarding", "discovery"] as const;
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   if (runs("selection")) results.push(...benchSelection(progress));
   if (runs("rpc")) results.push(...(await benchRouteRpc(progress)));
   if (runs("forwarding")) results.push(...(await benchForwarding(progress)));
+  if (runs("discovery")) results.push(...(await benchDiscovery(progress)));
   console.log("");
   printTable(results);
   const file = new URL("./results.json", import.meta.url);

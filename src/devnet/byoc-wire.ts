@@ -6,13 +6,13 @@ import { getAddress, hexlify, toUtf8Bytes } from "ethers";
 import { goInteger, goString, goStruct, type GoField } from "../api/gojson.js";
 import { TicketParamsSchema } from "../gen/net/lp_rpc_pb.js";
 import { verifyLivepeerSignature } from "../eth/signature.js";
+import { decodeStdBase64 } from "../orchestrator/byoc-base64.js";
 import { isJsonObject, JsonNumber, parseExactJson, type ExactJson } from "../util/exact-json.js";
 
 /** Header names, as go-livepeer spells them. */
-export const LIVEPEER_HEADER = "Livepeer";
-export const ETH_ADDRESS_HEADER = "Livepeer-Eth-Address";
-export const CAPABILITY_HEADER = "Livepeer-Capability";
-export const PAYMENT_HEADER = "Livepeer-Payment";
+export { LIVEPEER_HEADER } from "../orchestrator/byoc-job-request.js";
+export { CAPABILITY_HEADER, ETH_ADDRESS_HEADER } from "../orchestrator/byoc-token.js";
+export { PAYMENT_HEADER } from "../payments/payment.js";
 export const BALANCE_HEADER = "Livepeer-Balance";
 export const SSE_BALANCE_HEADER = "Livepeer-Payment-Balance";
 export const METADATA_HEADER = "X-Metadata";
@@ -37,17 +37,6 @@ export function workerFailureMessage(err: string): string {
 
 /** The error a worker that outlives timeout_seconds produces (capability kept, unlike a connection error). */
 export const DEADLINE_EXCEEDED = "context deadline exceeded";
-
-const BASE64_STD = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/**
- * Go's base64.StdEncoding.DecodeString: standard alphabet, padding required, CR and LF skipped; undefined where
- * Go returns an error (URL-safe alphabet, missing padding, stray characters).
- */
-export function decodeStdBase64(text: string): Buffer | undefined {
-  const clean = text.replace(/[\r\n]/g, "");
-  return BASE64_STD.test(clean) ? Buffer.from(clean, "base64") : undefined;
-}
 
 /** Go's hex.DecodeString: an even number of hex digits, either case; undefined on error. */
 export function decodeGoHex(text: string): Uint8Array | undefined {

@@ -132,7 +132,7 @@ export class JobRunner {
       count: spec.include.length > 0 ? MAX_CANDIDATES : Math.min(MAX_CANDIDATES, profile.maxAttempts + SPARE_CANDIDATES),
       excludeOrchestrators: spec.exclude,
       warm: "prefer",
-    });
+    }, { remember: false });
     const candidates = candidatesFor(spec, decision);
     const header = await this.deps.signJob(spec);
     const attempts: AttemptRecord[] = [];

@@ -109,7 +109,11 @@ export class Router {
     });
   }
 
-  route(input: RouteInput): RouteDecision {
+  /**
+   * `remember: false` for the gateway's own jobs: their outcomes go straight to health, so no route id is kept for
+   * ReportOutcome (and the bounded route store keeps its room for the clients' routes). routeId is then "".
+   */
+  route(input: RouteInput, options: { remember?: boolean } = {}): RouteDecision {
     const snapshot = this.network.snapshot;
     const capability = this.checkCapability(snapshot, input.capability);
     const count = input.count === 0 ? DEFAULT_COUNT : input.count;
@@ -148,12 +152,15 @@ export class Router {
     );
     const summary = summarise(selection);
     if (selection.candidates.length === 0) throw this.noCandidates(capability, selection, ceiling, summary);
-    const routeId = newRouteId();
-    this.routes.add(routeId, {
-      capability,
-      orchestratorUris: selection.candidates.map((c) => c.offer.orchestratorUri),
-      modelIds: selection.candidates.map((c) => c.offer.modelId),
-    });
+    let routeId = "";
+    if (options.remember ?? true) {
+      routeId = newRouteId();
+      this.routes.add(routeId, {
+        capability,
+        orchestratorUris: selection.candidates.map((c) => c.offer.orchestratorUri),
+        modelIds: selection.candidates.map((c) => c.offer.modelId),
+      });
+    }
     const decision: RouteDecision = {
       candidates: selection.candidates,
       considered: selection.considered,

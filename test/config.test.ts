@@ -197,3 +197,22 @@ describe("settings from LP_<FLAG> environment variables and a -config file", () 
     expect(() => parseConfig(["-config", join(dir, "missing.yaml")], {})).toThrow(/-config ".*missing\.yaml": cannot read it \(ENOENT\)/);
   });
 });
+
+describe("job flags", () => {
+  it.each([
+    [["-maxJobRequestBytes", "lots"], /-maxJobRequestBytes "lots" is not a size such as 1048576, 512KiB or 32MiB/],
+    [["-maxJobResponseBytes", "0"], /-maxJobResponseBytes must be a positive size, got "0"/],
+    [["-maxJobsPerClient", "-3"], /-maxJobsPerClient "-3" must be a positive whole number/],
+    [["-hedgeAfter", "soon"], /-hedgeAfter "soon" is not a duration/],
+    [["-explorationShare", "half"], /-explorationShare "half" must be a number from 0 to 0.5/],
+  ])("refuses %j naming the flag", (argv, message) => {
+    expect(() => parseConfig(argv, {})).toThrow(message);
+  });
+
+  it("reads sizes with binary units, 0 as no per-client limit, and a hedge delay", () => {
+    const config = parseConfig(["-maxJobRequestBytes", "512KiB", "-maxJobsPerClient", "0", "-hedgeAfter", "250ms"], {});
+    expect(config.maxJobRequestBytes).toBe(512 * 1024);
+    expect(config.maxJobsPerClient).toBe(0);
+    expect(config.hedgeAfterMs).toBe(250);
+  });
+});

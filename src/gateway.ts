@@ -119,6 +119,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
   const health = new HealthTracker(overrides.health ?? {}, now, (capability, modelId) =>
     new Set(discovery.snapshot.offers(capability, modelId || undefined).map((offer) => offer.orchestratorUri)).size,
   );
+  health.onEjectionTransition((key, transition) => metrics.ejectionTransition(key, transition));
   // An orchestrator dropped from the sources takes its health history (and ejection budget share) with it.
   let listed = new Set<string>();
   discovery.onSnapshot((snapshot) => {

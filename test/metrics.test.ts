@@ -97,3 +97,35 @@ describe("/metrics", () => {
     expect(text).not.toContain("made-up-by-a-client");
   });
 });
+
+describe("ejection and recovery counters", () => {
+  it("count each ejection, the re-ejection after a failed probe, and the recovery, per capability and orchestrator", async () => {
+    const { HealthTracker } = await import("../src/routing/health.js");
+    const { GatewayMetrics } = await import("../src/metrics/gateway-metrics.js");
+    let now = 1_000_000;
+    const health = new HealthTracker({ consecutiveFailuresToEject: 2, baseEjectionMs: 1_000, maxEjectionPercent: 100 }, () => now);
+    const metrics = new GatewayMetrics({ snapshot: () => gateway.discovery.snapshot, healthStates: () => health.states({}) }, { defaultMetrics: false });
+    health.onEjectionTransition((key, transition) => metrics.ejectionTransition(key, transition));
+    const key = { orchestratorUri: "https://o1.example:8935", capability: "echo", modelId: "" };
+    const series = (transition: string) =>
+      `livepeer_gateway_ejection_transitions_total{capability="echo",orchestrator="https://o1.example:8935",transition="${transition}"}`;
+
+    health.record(key, "http_5xx", 10);
+    health.record(key, "http_5xx", 10); // second consecutive failure: ejected
+    now += 1_001;
+    expect(health.isAvailable(key)).toBe(true); // the probe
+    health.record(key, "timeout", 10); // failed probe: ejected again
+    now += 5_000;
+    expect(health.isAvailable(key)).toBe(true);
+    health.record(key, "success", 10); // the probe succeeded: recovered
+
+    const text = (await metrics.exposition()).body;
+    expect(sample(text, series("ejected"))).toBe(2);
+    expect(sample(text, series("recovered"))).toBe(1);
+  });
+
+  it("report healthy orchestrators per capability as offering minus ejected", async () => {
+    const text = await (await fetch(`${gateway.servers.api.url}/metrics`)).text();
+    expect(sample(text, 'livepeer_gateway_capability_orchestrators{capability="echo",state="healthy"}')).toBe(2);
+  });
+});

@@ -7,7 +7,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { AttemptRecord, JobObserver, JobResult } from "../jobs/job-observer.js";
 import type { NetworkSnapshot } from "../network/snapshot.js";
-import type { HealthState } from "../routing/health.js";
+import type { EjectionTransition, HealthKey, HealthState } from "../routing/health.js";
 
 export interface MetricsSources {
   readonly snapshot: () => NetworkSnapshot;
@@ -25,6 +25,7 @@ export class GatewayMetrics implements JobObserver {
   private readonly jobSeconds: Histogram<"capability" | "result">;
   private readonly failovers: Counter<"capability" | "reason">;
   private readonly discoveryErrors: Counter;
+  private readonly ejectionTransitions: Counter<"capability" | "orchestrator" | "transition">;
 
   constructor(sources: MetricsSources, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -67,6 +68,12 @@ export class GatewayMetrics implements JobObserver {
       help: "Failed GetOrchestrator calls (unreachable, timed out, or an answer that was refused).",
       registers,
     });
+    this.ejectionTransitions = new Counter({
+      name: "livepeer_gateway_ejection_transitions_total",
+      help: "Health ejections (transition=ejected, including re-ejection after a failed probe) and recoveries (transition=recovered), by capability and orchestrator.",
+      labelNames: ["capability", "orchestrator", "transition"],
+      registers,
+    });
     new Gauge({
       name: "livepeer_gateway_orchestrators",
       help: "Orchestrators known to discovery, and those usable now (answered recently, not blocklisted).",
@@ -80,7 +87,7 @@ export class GatewayMetrics implements JobObserver {
     });
     new Gauge({
       name: "livepeer_gateway_capability_orchestrators",
-      help: "Per capability: orchestrators offering it, and those ejected by health now.",
+      help: "Per capability: orchestrators offering it, those ejected by health now, and those healthy (offering and not ejected).",
       labelNames: ["capability", "state"],
       registers,
       collect() {
@@ -90,6 +97,7 @@ export class GatewayMetrics implements JobObserver {
           const offering = new Set(snapshot.offers(capability).map((offer) => offer.orchestratorUri)).size;
           this.set({ capability, state: "offering" }, offering);
           this.set({ capability, state: "ejected" }, 0);
+          this.set({ capability, state: "healthy" }, offering);
         }
         const ejected = new Map<string, Set<string>>();
         for (const state of sources.healthStates()) {
@@ -98,9 +106,19 @@ export class GatewayMetrics implements JobObserver {
           set.add(state.key.orchestratorUri);
           ejected.set(state.key.capability, set);
         }
-        for (const [capability, uris] of ejected) this.set({ capability, state: "ejected" }, uris.size);
+        for (const [capability, uris] of ejected) {
+          const offering = new Set(snapshot.offers(capability).map((offer) => offer.orchestratorUri));
+          const ejectedOffering = [...uris].filter((uri) => offering.has(uri)).length;
+          this.set({ capability, state: "ejected" }, uris.size);
+          this.set({ capability, state: "healthy" }, offering.size - ejectedOffering);
+        }
       },
     });
+  }
+
+  /** Wire to HealthTracker.onEjectionTransition. Keys come from routed offers, so labels stay within the snapshot. */
+  ejectionTransition(key: HealthKey, transition: EjectionTransition): void {
+    this.ejectionTransitions.inc({ capability: key.capability, orchestrator: key.orchestratorUri, transition });
   }
 
   discoveryError(): void {

@@ -13,6 +13,9 @@ export { OUTCOME_CLASSES, outcomeKind, type OutcomeClass, type OutcomeKind } fro
 export { DEFAULT_HEALTH_OPTIONS, type HealthOptions } from "./health-options.js";
 export { classifyFailure, transportErrorOf, type FailureEvidence } from "./classify-failure.js";
 
+/** A key leaving service (ejected, or ejected again after a failed probe) or coming back (its probe succeeded). */
+export type EjectionTransition = "ejected" | "recovered";
+
 export interface HealthKey {
   orchestratorUri: string;
   capability: string;
@@ -122,6 +125,7 @@ export class HealthTracker {
   private readonly byOrchestrator = new Map<string, KeyHealth[]>();
   private readonly groups = new Map<string, Map<string, CapabilityGroup>>(); // capability → model
   private readonly journal = new ChangeJournal();
+  private readonly transitionListeners: Array<(key: HealthKey, transition: EjectionTransition) => void> = [];
 
   /**
    * populationOf: how many orchestrators serve a (capability, model), for the ejection budget; without it the tracker
@@ -133,6 +137,11 @@ export class HealthTracker {
     private readonly populationOf?: (capability: string, modelId: string) => number,
   ) {
     this.options = resolveHealthOptions(options);
+  }
+
+  /** Calls `listener` whenever a key is ejected (again, after a failed probe) or recovers (its probe succeeded). */
+  onEjectionTransition(listener: (key: HealthKey, transition: EjectionTransition) => void): void {
+    this.transitionListeners.push(listener);
   }
 
   /** Keys whose ranking figures (latency, success rate, ejection) changed, for rankings that keep up incrementally. */
@@ -282,6 +291,7 @@ export class HealthTracker {
       if (ejection.timeUp(now)) {
         ejection.restore(now);
         group.ejected--;
+        this.announce(entry.key, "recovered");
         // The failures that caused the ejection were answered by it; kept in the window, they would rank the key last
         // and starve it of the traffic it needs to show it recovered. The window starts again from this success.
         entry.window.clear();
@@ -305,6 +315,11 @@ export class HealthTracker {
   private eject(entry: KeyHealth, now: number): void {
     entry.ejection.eject(now, this.options);
     entry.coldAfterEjection = true;
+    this.announce(entry.key, "ejected");
+  }
+
+  private announce(key: HealthKey, transition: EjectionTransition): void {
+    for (const listener of this.transitionListeners) listener(key, transition);
   }
 
   private population(key: HealthKey, group: CapabilityGroup): number {

@@ -9,9 +9,12 @@ import { readJsonSetting } from "./util/json-setting.js";
 import { similarNames } from "./util/similar-names.js";
 import { parseByteSize } from "./util/byte-size.js";
 import { configFileValues, environmentValues } from "./config-sources.js";
+import { CHAIN_FLAGS, type ChainSettings, parseChainSettings } from "./config-chain.js";
 
 export interface GatewayConfig {
   network: string;
+  /** On-chain settings; undefined off-chain (no key needed, no payments). */
+  chain?: ChainSettings;
   orchAddr: string[];
   orchWebhookUrl?: string;
   /** Lower-case 0x-hex addresses. */
@@ -65,7 +68,7 @@ interface FlagSpec {
 
 export const FLAGS: readonly FlagSpec[] = [
   { name: "config", default: "", help: "Settings file: JSON or YAML with flag names as keys, or go-livepeer's \"name value\" lines. Flags beat LP_<FLAG> environment variables, which beat the file." },
-  { name: "network", default: "offchain", help: "offchain (no payments). On-chain networks come with payments." },
+  { name: "network", default: "offchain", help: "offchain (no key, no payments), arbitrum-one-mainnet or devenv (a local chain; needs -ethController). On-chain the gateway pays orchestrators with tickets." },
   { name: "orchAddr", default: "", help: "Comma-separated orchestrators: host:port or https://host:port (bare host: port 8935)." },
   { name: "orchWebhookUrl", default: "", help: "URL answering go-livepeer's discovery webhook JSON [{\"address\":\"https://host:port\"}]; refetched at most once a minute." },
   { name: "orchBlocklist", default: "", help: "Comma-separated orchestrator ETH addresses to never use (node address or ticket recipient)." },
@@ -94,6 +97,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "ethKeystorePath", default: "", help: "Keystore directory or key file (geth V3 JSON) holding the gateway's key." },
   { name: "ethPassword", default: "", help: "Keystore password, or the path of a file holding it.", secret: true },
   { name: "ethAcctAddr", default: "", help: "Account to use from the keystore directory (default: the first)." },
+  ...CHAIN_FLAGS,
   { name: "devnet", default: "false", help: "Run the built-in simulated network and use it (the default when no orchestrators are configured).", boolean: true },
   { name: "logLevel", default: "info", help: "trace, debug, info, warn, error or fatal." },
   { name: "help", default: "false", help: "Print this help.", boolean: true },
@@ -224,13 +228,20 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const get = (name: string): string =>
     flags.get(name) ?? environment.get(name) ?? file.get(name) ?? FLAGS.find((f) => f.name === name)?.default ?? "";
   const optional = (name: string): string | undefined => (get(name) === "" ? undefined : get(name));
+  const given = (name: string): string | undefined => flags.get(name) ?? environment.get(name) ?? file.get(name);
 
   const network = get("network");
-  if (network !== "offchain") {
-    throw new Error(`-network ${JSON.stringify(network)} is not supported yet: only "offchain" (payments come with on-chain support)`);
-  }
+  const chain = parseChainSettings(network, get, given);
   const orchAddr = parseOrchAddrList(get("orchAddr"));
   const orchWebhookUrl = optional("orchWebhookUrl");
+  if (chain !== undefined) {
+    if (optional("ethKeystorePath") === undefined || optional("ethPassword") === undefined) {
+      throw new Error(`-network ${network} pays with tickets signed by the gateway's key: set -ethKeystorePath and -ethPassword`);
+    }
+    if (orchAddr.length === 0 && orchWebhookUrl === undefined) {
+      throw new Error(`-network ${network} needs real orchestrators (-orchAddr or -orchWebhookUrl); the simulated network is off-chain`);
+    }
+  }
   const cli = get("cliAddr");
   const tlsCertFile = optional("tlsCertFile");
   const tlsKeyFile = optional("tlsKeyFile");
@@ -245,6 +256,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   }
   return {
     network,
+    chain,
     orchAddr,
     orchWebhookUrl: orchWebhookUrl === undefined ? undefined : parseWebhookUrl(orchWebhookUrl),
     orchBlocklist: parseBlocklist(get("orchBlocklist")),

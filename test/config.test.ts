@@ -61,7 +61,10 @@ describe("flags", () => {
     [["-discoveryConcurrency", "0"], /-discoveryConcurrency "0" must be a positive whole number/],
     [["-orchBlocklist", "0x123"], /-orchBlocklist entry "0x123" is not an Ethereum address/],
     [["-httpAddr", "localhost"], /-httpAddr "localhost" is not host:port/],
-    [["-network", "arbitrum-one-mainnet"], /-network "arbitrum-one-mainnet" is not supported yet/],
+    [["-network", "mainnet"], /-network "mainnet" is not known: use offchain, arbitrum-one-mainnet or devenv/],
+    [["-network", "arbitrum-one-mainnet"], /needs -ethUrl/],
+    [["-maxTicketEV", "5"], /-maxTicketEV apply on-chain only/],
+    [["-ethUrl", "https://rpc.example/KEY"], /-ethUrl apply on-chain only/],
     [["-orchWebhookUrl", "not a url"], /-orchWebhookUrl "not a url" is not a URL/],
     [["-tlsCertFile", "c.pem"], /-tlsCertFile and -tlsKeyFile go together/],
     [["-devnet", "-orchAddr", "a:1"], /-devnet runs the simulated network instead/],
@@ -214,5 +217,60 @@ describe("job flags", () => {
     expect(config.maxJobRequestBytes).toBe(512 * 1024);
     expect(config.maxJobsPerClient).toBe(0);
     expect(config.hedgeAfterMs).toBe(250);
+  });
+});
+
+describe("on-chain settings", () => {
+  const onChain = ["-network", "arbitrum-one-mainnet", "-ethUrl", "https://arb.example/v2/SECRETKEY", "-ethKeystorePath", "/keys", "-ethPassword", "pw", "-orchAddr", "o.example:8935"];
+
+  it("default to go-livepeer's Arbitrum One Controller, feed and sender limits", () => {
+    const config = parseConfig(onChain, {});
+    expect(config.chain).toEqual({
+      network: "arbitrum-one-mainnet",
+      ethUrl: "https://arb.example/v2/SECRETKEY",
+      controller: "0xD8E8328501E9645d16Cf49539efC04f734606ee4",
+      maxTicketEV: { num: 3_000_000_000_000n, den: 1n },
+      maxTotalEV: { num: 20_000_000_000_000n, den: 1n },
+      depositMultiplier: 1n,
+      priceFeedAddr: "0x639Fe6ab55C921f74e7fac1ee960C0B6293ba612",
+      blockPollingIntervalMs: 5_000,
+    });
+    expect(config.devnet).toBe(false);
+    expect(parseConfig(["-orchAddr", "o.example:8935"], {}).chain).toBeUndefined();
+  });
+
+  it("reads each limit and checks it, naming the flag", () => {
+    const config = parseConfig([...onChain, "-maxTicketEV", "1e12", "-maxTotalEV", "7.5", "-depositMultiplier", "3", "-blockPollingInterval", "2s"], {});
+    expect(config.chain?.maxTicketEV).toEqual({ num: 1_000_000_000_000n, den: 1n });
+    expect(config.chain?.maxTotalEV).toEqual({ num: 15n, den: 2n });
+    expect(config.chain?.depositMultiplier).toBe(3n);
+    expect(config.chain?.blockPollingIntervalMs).toBe(2_000);
+    for (const [flag, value, message] of [
+      ["-maxTicketEV", "-1", /-maxTicketEV "-1" must be a positive amount of wei/],
+      ["-maxTotalEV", "0", /-maxTotalEV "0" must be a positive amount of wei/],
+      ["-depositMultiplier", "0", /-depositMultiplier "0" must be a whole number above 0/],
+      ["-blockPollingInterval", "0", /-blockPollingInterval "0" must be between 100ms and 1h/],
+      ["-ethController", "0x12", /-ethController "0x12" is not an Ethereum address/],
+      ["-priceFeedAddr", "feed", /-priceFeedAddr "feed" is not an Ethereum address/],
+    ] as const) {
+      expect(() => parseConfig([...onChain, flag, value], {})).toThrow(message);
+    }
+  });
+
+  it("needs a key, real orchestrators, and a Controller on devenv", () => {
+    expect(() => parseConfig(["-network", "arbitrum-one-mainnet", "-ethUrl", "http://127.0.0.1:8545", "-orchAddr", "o:1"], {})).toThrow(/set -ethKeystorePath and -ethPassword/);
+    expect(() => parseConfig(onChain.filter((_, i) => i < 8), {})).toThrow(/needs real orchestrators/);
+    expect(() => parseConfig([...onChain.slice(2), "-network", "devenv"], {})).toThrow(/-network devenv needs -ethController/);
+  });
+
+  it("never repeats -ethUrl, which may hold an API key", () => {
+    let message = "";
+    try {
+      parseConfig([...onChain.slice(0, 2), "-ethUrl", "not a url SECRETKEY", ...onChain.slice(4)], {});
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/-ethUrl is not a URL/);
+    expect(message).not.toContain("SECRETKEY");
   });
 });

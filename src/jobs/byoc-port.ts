@@ -2,9 +2,10 @@
 // the port speaks HTTP to orchestrators. Tests give the runner a port over real devnet orchestrators.
 import type { Readable } from "node:stream";
 import type { WeiPerUnit } from "../network/price.js";
+import type { PayableToken } from "../payments/byoc-payer.js";
 
-/** The part of an orchestrator's /process/token answer that routing uses. */
-export interface ByocToken {
+/** The part of an orchestrator's /process/token answer that routing and payment use. */
+export interface ByocToken extends PayableToken {
   /** Wei per second of work. */
   readonly price: WeiPerUnit;
   /** Jobs the orchestrator could take when the token was issued (capacity − its load). */

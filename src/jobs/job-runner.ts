@@ -16,6 +16,8 @@ import { JobFailedError, jobCanceled } from "./job-errors.js";
 import type { RetryBudget } from "./retry-budget.js";
 import { untilAborted } from "../util/abortable.js";
 import { ByocTransportError, readBody, readBodyText } from "../orchestrator/byoc-http.js";
+import { PAYMENT_HEADER } from "../payments/payment.js";
+import { answerAsksForFreshParams, type JobPayment, type PaymentRequest, PaymentRefusedError } from "../payments/byoc-payer.js";
 
 export interface JobSpec {
   readonly capability: string;
@@ -79,6 +81,8 @@ export interface JobRunnerDeps {
    * orchestrator too, and the first answer wins (the other attempt is cancelled). Undefined: no hedging.
    */
   readonly hedgeAfterMs?: number;
+  /** Pays orchestrators on-chain (src/payments/byoc-payer.ts); absent off-chain, where work is free. */
+  readonly payer?: { prepare(request: PaymentRequest): Promise<JobPayment | undefined> };
   /** Told of every attempt and job (metrics). */
   readonly observer?: JobObserver;
   /** Monotonic milliseconds for latencies and the retry window; performance.now by default. */
@@ -252,24 +256,61 @@ export class JobRunner {
       return { kind: "failed", record: rec };
     };
     try {
-      const token = await this.deps.port.token(serviceUri, spec.capability, controller.signal);
-      if (decision.ceiling !== undefined && comparePrices(token.price, decision.ceiling.price) > 0) {
-        return fail("payment_error", `token price ${formatPrice(token.price)} wei/s is over the ceiling ${formatPrice(decision.ceiling.price)}`, { sent: false });
-      }
+      let token = await this.deps.port.token(serviceUri, spec.capability, controller.signal);
+      const overCeiling = (): string | undefined =>
+        decision.ceiling !== undefined && comparePrices(token.price, decision.ceiling.price) > 0
+          ? `token price ${formatPrice(token.price)} wei/s is over the ceiling ${formatPrice(decision.ceiling.price)}`
+          : undefined;
+      const priceProblem = overCeiling();
+      if (priceProblem !== undefined) return fail("payment_error", priceProblem, { sent: false });
       const slotKey = orchestratorCapabilityKey(orchestratorUri, spec.capability);
       release = this.deps.inFlight.tryAcquire(slotKey, this.capacityLimit(slotKey, token));
       if (release === undefined) {
         this.deps.port.invalidateToken(serviceUri, spec.capability); // ask again next time: slots may have freed
         return fail("no_capacity", `no free capacity (the token advertised ${token.availableCapacity})`, { sent: false });
       }
-      response = await this.deps.port.send({
-        serviceUri: token.serviceAddr,
-        path: `/process/request/${spec.workerPath}`,
-        headers: jobHeaders(header, spec.contentType),
-        body: spec.body,
-        signal: controller.signal,
-        headerTimeoutMs: timeoutMs,
-      });
+      // Stale ticket params are refreshed from the same orchestrator once, before or after sending.
+      let refreshed = false;
+      let refusalText: string | undefined;
+      for (;;) {
+        let payment: JobPayment | undefined;
+        try {
+          payment = await this.deps.payer?.prepare({
+            token,
+            capability: spec.capability,
+            orchestratorUri,
+            timeoutSeconds: spec.timeoutSeconds,
+            discoveredPrice: candidate.offer.price,
+          });
+        } catch (err) {
+          if (!(err instanceof PaymentRefusedError)) throw err;
+          if (!err.refresh || refreshed) return fail("payment_error", err.message, { sent: false });
+          refreshed = true;
+          token = await this.freshToken(serviceUri, spec.capability, controller.signal);
+          const problem = overCeiling();
+          if (problem !== undefined) return fail("payment_error", problem, { sent: false });
+          continue;
+        }
+        response = await this.deps.port.send({
+          serviceUri: token.serviceAddr,
+          path: `/process/request/${spec.workerPath}`,
+          headers: jobHeaders(header, spec.contentType, payment?.header),
+          body: spec.body,
+          signal: controller.signal,
+          headerTimeoutMs: timeoutMs,
+        });
+        payment?.settle(response.headers);
+        if (response.status !== 400 || payment?.header === undefined || refreshed) break;
+        refusalText = await readBodyText(response.body, ERROR_BODY_BYTES);
+        if (!answerAsksForFreshParams(refusalText)) break;
+        logger.info({ orchestrator: orchestratorUri, attempt: attemptNumber, err: firstLine(refusalText) }, "stale ticket params: refreshing them and retrying there once");
+        refreshed = true;
+        refusalText = undefined;
+        response = undefined;
+        token = await this.freshToken(serviceUri, spec.capability, controller.signal);
+        const problem = overCeiling();
+        if (problem !== undefined) return fail("payment_error", problem, { sent: false });
+      }
       const headers = passedHeaders(response);
       if (response.status >= 200 && response.status < 300) {
         if ((headers["content-type"] ?? "").includes("text/event-stream")) {
@@ -311,7 +352,7 @@ export class JobRunner {
           answer: { status: response.status, headers, orchestratorUri, serviceUri: token.serviceAddr, attempts: [], body, cancel: () => {} },
         };
       }
-      const text = await readBodyText(response.body, ERROR_BODY_BYTES);
+      const text = refusalText ?? (await readBodyText(response.body, ERROR_BODY_BYTES));
       const body = Buffer.from(text, "utf8");
       const outcome = classifyAnswer(response.status, text);
       const answer: JobAnswer = { status: response.status, headers, orchestratorUri, serviceUri: token.serviceAddr, attempts: [], body, cancel: () => {} };
@@ -341,6 +382,11 @@ export class JobRunner {
         if (response !== undefined && !response.body.destroyed) response.body.destroy();
       }
     }
+  }
+
+  private freshToken(serviceUri: string, capability: string, signal: AbortSignal): Promise<ByocToken> {
+    this.deps.port.invalidateToken(serviceUri, capability);
+    return this.deps.port.token(serviceUri, capability, signal);
   }
 
   /**
@@ -400,8 +446,9 @@ function candidatesFor(spec: JobSpec, decision: RouteDecision): RankedCandidate[
   return decision.candidates.filter((c) => include.has(c.offer.orchestratorUri));
 }
 
-function jobHeaders(livepeerHeader: string, contentType: string | undefined): Record<string, string> {
+function jobHeaders(livepeerHeader: string, contentType: string | undefined, payment: string | undefined): Record<string, string> {
   const headers: Record<string, string> = { Livepeer: livepeerHeader };
+  if (payment !== undefined) headers[PAYMENT_HEADER] = payment;
   if (contentType !== undefined && contentType !== "") headers["Content-Type"] = contentType;
   return headers;
 }

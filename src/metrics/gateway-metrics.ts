@@ -7,17 +7,28 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { AttemptRecord, JobObserver, JobResult } from "../jobs/job-observer.js";
 import type { NetworkSnapshot } from "../network/snapshot.js";
+import type { Ratio } from "../network/price.js";
+import type { PaymentObserver } from "../payments/byoc-payer.js";
+import type { SenderInfo } from "../payments/ticket-params.js";
 import type { EjectionTransition, HealthKey, HealthState } from "../routing/health.js";
 
 export interface MetricsSources {
   readonly snapshot: () => NetworkSnapshot;
   readonly healthStates: () => readonly HealthState[];
+  /** On-chain: the gateway's TicketBroker deposit and reserve as last read. */
+  readonly senderInfo?: () => SenderInfo | undefined;
+}
+
+/** Prometheus values are floats: exact wei becomes gwei only here, at the edge, as go-livepeer reports it. */
+function gwei(wei: Ratio): number {
+  const scaled = (wei.num * 1_000_000n) / (wei.den * 1_000_000_000n); // micro-gwei, exact integer division
+  return Number(scaled) / 1_000_000;
 }
 
 /** Seconds; from a warm per-frame answer to a multi-minute batch job. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
-export class GatewayMetrics implements JobObserver {
+export class GatewayMetrics implements JobObserver, PaymentObserver {
   readonly registry = new Registry();
   private readonly attempts: Counter<"capability" | "orchestrator" | "outcome">;
   private readonly attemptSeconds: Histogram<"capability" | "orchestrator">;
@@ -26,6 +37,10 @@ export class GatewayMetrics implements JobObserver {
   private readonly failovers: Counter<"capability" | "reason">;
   private readonly discoveryErrors: Counter;
   private readonly ejectionTransitions: Counter<"capability" | "orchestrator" | "transition">;
+  private readonly ticketValueSent: Counter<"capability" | "orchestrator">;
+  private readonly ticketsSentCount: Counter<"capability" | "orchestrator">;
+  private readonly paymentCreateErrors: Counter<"capability" | "orchestrator" | "reason">;
+  private readonly spend: Counter<"capability" | "orchestrator">;
 
   constructor(sources: MetricsSources, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -74,6 +89,52 @@ export class GatewayMetrics implements JobObserver {
       labelNames: ["capability", "orchestrator", "transition"],
       registers,
     });
+    // Payments: go-livepeer's names and units (gwei) where the meaning matches; labels are ours.
+    this.ticketValueSent = new Counter({
+      name: "livepeer_ticket_value_sent",
+      help: "Expected value of the tickets sent, in gwei, by capability and orchestrator.",
+      labelNames: ["capability", "orchestrator"],
+      registers,
+    });
+    this.ticketsSentCount = new Counter({
+      name: "livepeer_tickets_sent",
+      help: "Tickets sent, by capability and orchestrator.",
+      labelNames: ["capability", "orchestrator"],
+      registers,
+    });
+    this.paymentCreateErrors = new Counter({
+      name: "livepeer_payment_create_errors",
+      help: "Payments not made (nothing was signed), by capability, orchestrator and the check that refused them.",
+      labelNames: ["capability", "orchestrator", "reason"],
+      registers,
+    });
+    this.spend = new Counter({
+      name: "livepeer_gateway_realized_spend",
+      help: "What orchestrators debited for work, in gwei, from the balances they report after each job, by capability and orchestrator.",
+      labelNames: ["capability", "orchestrator"],
+      registers,
+    });
+    if (sources.senderInfo !== undefined) {
+      const senderInfo = sources.senderInfo;
+      new Gauge({
+        name: "livepeer_gateway_deposit",
+        help: "The gateway's TicketBroker deposit, in gwei, as last read.",
+        registers,
+        collect() {
+          const info = senderInfo();
+          if (info !== undefined) this.set(gwei({ num: info.deposit, den: 1n }));
+        },
+      });
+      new Gauge({
+        name: "livepeer_gateway_reserve",
+        help: "The gateway's TicketBroker reserve (funds remaining), in gwei, as last read.",
+        registers,
+        collect() {
+          const info = senderInfo();
+          if (info !== undefined) this.set(gwei({ num: info.reserveFundsRemaining, den: 1n }));
+        },
+      });
+    }
     new Gauge({
       name: "livepeer_gateway_orchestrators",
       help: "Orchestrators known to discovery, and those usable now (answered recently, not blocklisted).",
@@ -119,6 +180,19 @@ export class GatewayMetrics implements JobObserver {
   /** Wire to HealthTracker.onEjectionTransition. Keys come from routed offers, so labels stay within the snapshot. */
   ejectionTransition(key: HealthKey, transition: EjectionTransition): void {
     this.ejectionTransitions.inc({ capability: key.capability, orchestrator: key.orchestratorUri, transition });
+  }
+
+  ticketsSent(capability: string, orchestratorUri: string, tickets: number, value: Ratio): void {
+    this.ticketsSentCount.inc({ capability, orchestrator: orchestratorUri }, tickets);
+    this.ticketValueSent.inc({ capability, orchestrator: orchestratorUri }, gwei(value));
+  }
+
+  paymentRefused(capability: string, orchestratorUri: string, reason: string): void {
+    this.paymentCreateErrors.inc({ capability, orchestrator: orchestratorUri, reason });
+  }
+
+  spent(capability: string, orchestratorUri: string, wei: Ratio): void {
+    this.spend.inc({ capability, orchestrator: orchestratorUri }, gwei(wei));
   }
 
   discoveryError(): void {

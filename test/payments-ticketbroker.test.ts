@@ -2,49 +2,10 @@
 // (from @foundry-rs/anvil-linux-amd64) computes, with its pure getTicketHash, exactly the hash src/payments/ticket.ts computes.
 // Everything stays on 127.0.0.1; anvil listens on a port the OS picks and is killed in afterAll.
 
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Contract, ContractFactory, getAddress, hexlify, JsonRpcProvider, keccak256, toBeHex, toBigInt, Wallet, ZeroHash } from "ethers";
+import { type Contract, ContractFactory, getAddress, hexlify, keccak256, toBeHex, toBigInt, ZeroHash } from "ethers";
 import { MAX_UINT256, type Ticket, ticketAuxData, ticketHash } from "../src/payments/ticket.js";
-
-const require = createRequire(import.meta.url);
-
-// anvil comes from the npm package @foundry-rs/anvil-linux-amd64 (the binary ships inside it). The wrapper
-// @foundry-rs/anvil is not used: its other platform packages are missing from the registry, and a lock file that
-// lacks them makes `npm ci` fail. So the proof runs on linux-x64 (CI) and is skipped elsewhere.
-const ANVIL_PLATFORM = process.platform === "linux" && process.arch === "x64";
-
-function anvilBinary(): string {
-  return join(dirname(require.resolve("@foundry-rs/anvil-linux-amd64/package.json")), "bin", "anvil");
-}
-
-function loadTicketBroker(): { abi: unknown[]; bytecode: string } {
-  const path = join(dirname(require.resolve("@livepeer/sdk/package.json")), "abis/pm/TicketBroker.sol/TicketBroker.json");
-  const artifact = JSON.parse(readFileSync(path, "utf8")) as { abi: unknown[]; bytecode: string; linkReferences: object };
-  // No libraries to link: the bytecode deploys as is.
-  expect(artifact.linkReferences).toEqual({});
-  return artifact;
-}
-
-/** Starts anvil on 127.0.0.1 with an OS-chosen port; resolves with its URL once it says it is listening. */
-function startAnvil(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(anvilBinary(), ["--host", "127.0.0.1", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (chunk: string) => {
-      if (out.length < 1_000_000) out += chunk;
-      const m = /Listening on (127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve({ child, url: `http://${m[1]}` });
-    });
-    child.stderr!.on("data", () => undefined);
-    child.on("error", reject);
-    child.on("exit", (code) => reject(new Error(`anvil exited with ${code} before listening: ${out.slice(-500)}`)));
-  });
-}
+import { ANVIL_PLATFORM, type Anvil, loadArtifact, startAnvil } from "./support/anvil.js";
 
 /** Deterministic pseudo-random bytes: keccak256(seed ‖ counter). */
 function seededBytes(seed: string) {
@@ -90,27 +51,22 @@ function randomTickets(count: number): Ticket[] {
 }
 
 describe.skipIf(!ANVIL_PLATFORM)("TicketBroker.getTicketHash on anvil equals ticketHash", () => {
-  let anvil: ChildProcess | undefined;
-  let provider: JsonRpcProvider | undefined;
+  let anvil: Anvil | undefined;
   let broker: Contract;
 
   beforeAll(async () => {
-    const started = await startAnvil();
-    anvil = started.child;
-    provider = new JsonRpcProvider(started.url, undefined, { staticNetwork: true, batchMaxCount: 50 });
-    // Hardhat/anvil default account #0: a public test key funded by anvil.
-    const deployer = new Wallet("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", provider);
-    const { abi, bytecode } = loadTicketBroker();
+    anvil = await startAnvil();
+    const deployer = await anvil.newWallet();
+    const { abi, bytecode } = loadArtifact("pm/TicketBroker.sol/TicketBroker.json");
     // The constructor only stores the Controller address; getTicketHash is pure, so any address will do.
-    const factory = new ContractFactory(abi as never, bytecode, deployer);
+    const factory = new ContractFactory(abi, bytecode, deployer);
     const deployed = await factory.deploy("0x0000000000000000000000000000000000000001");
     await deployed.waitForDeployment();
     broker = deployed as unknown as Contract;
   });
 
-  afterAll(() => {
-    provider?.destroy();
-    if (anvil && anvil.exitCode === null) anvil.kill("SIGTERM");
+  afterAll(async () => {
+    await anvil?.stop();
   });
 
   it("the go-livepeer TestHash auxData vector", async () => {

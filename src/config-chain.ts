@@ -5,11 +5,9 @@
 import { getAddress, isAddress } from "ethers";
 import { parseDecimal, type Ratio } from "./network/price.js";
 import { parseDuration } from "./util/duration.js";
+import { ARBITRUM_ONE_CONTROLLER } from "./eth/chain.js";
+import { ARBITRUM_ETH_USD_FEED } from "./eth/price-feed.js";
 
-/** go-livepeer's Arbitrum One Controller (starter.go, network arbitrum-one-mainnet). */
-export const ARBITRUM_ONE_CONTROLLER = "0xD8E8328501E9645d16Cf49539efC04f734606ee4";
-/** go-livepeer's default ETH/USD Chainlink feed on Arbitrum One (starter.go defaultPriceFeedAddr). */
-export const ARBITRUM_ETH_USD_FEED = "0x639Fe6ab55C921f74e7fac1ee960C0B6293ba612";
 
 /** Networks and the Controller each defaults to; devenv (a local chain) has none and needs -ethController. */
 const NETWORKS: Readonly<Record<string, string | undefined>> = {

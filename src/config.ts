@@ -52,6 +52,8 @@ export interface GatewayConfig {
   maxJobsPerClient: number;
   /** Low-latency profile: start a second attempt when the first has not answered after this long; undefined = off. */
   hedgeAfterMs?: number;
+  /** -adminToken as given (the token or a file holding it); resolved at start-up. */
+  adminToken?: string;
   logLevel: string;
   help: boolean;
 }
@@ -99,6 +101,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "ethAcctAddr", default: "", help: "Account to use from the keystore directory (default: the first)." },
   ...CHAIN_FLAGS,
   { name: "devnet", default: "false", help: "Run the built-in simulated network and use it (the default when no orchestrators are configured).", boolean: true },
+  { name: "adminToken", default: "", help: "Bearer token (or a file holding it) that calls changing state at run time need, such as the simulated network's fault switching. Unset: a random one is written to a private file whose path is logged.", secret: true },
   { name: "logLevel", default: "info", help: "trace, debug, info, warn, error or fatal." },
   { name: "help", default: "false", help: "Print this help.", boolean: true },
 ];
@@ -286,6 +289,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     maxJobResponseBytes: parseByteSize(get("maxJobResponseBytes"), "-maxJobResponseBytes"),
     maxJobsPerClient: get("maxJobsPerClient") === "0" ? 0 : parsePositiveInteger(get("maxJobsPerClient"), "maxJobsPerClient"),
     hedgeAfterMs: optional("hedgeAfter") === undefined ? undefined : parseDuration(get("hedgeAfter"), "-hedgeAfter"),
+    adminToken: optional("adminToken"),
     logLevel,
     help: parseBoolean(get("help"), "help"),
   };

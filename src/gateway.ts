@@ -27,9 +27,14 @@ import { InFlight } from "./jobs/in-flight.js";
 import { JobRunner } from "./jobs/job-runner.js";
 import { RetryBudget } from "./jobs/retry-budget.js";
 import { encodeOrchestratorJobHeader, jobSignerOf } from "./orchestrator/byoc-job-request.js";
+import { startOnchainPayments, type OnchainPayments } from "./eth/onchain-payments.js";
+import { PriceFeedWatcher } from "./eth/price-feed.js";
 
 /** Settings a reload cannot change: listeners, identity and the kind of orchestrator source. */
-const RESTART_SETTINGS = ["httpAddr", "cliAddr", "tlsCertFile", "tlsKeyFile", "ethKeystorePath", "ethAcctAddr", "orchWebhookUrl", "devnet", "network"] as const;
+const RESTART_SETTINGS = ["httpAddr", "cliAddr", "tlsCertFile", "tlsKeyFile", "ethKeystorePath", "ethAcctAddr", "orchWebhookUrl", "devnet", "network", "chain", "adminToken"] as const;
+
+/** JSON with bigints as strings, to compare settings that hold wei amounts. */
+const settingText = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) ?? "";
 
 export const GATEWAY_VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 
@@ -42,6 +47,8 @@ export interface Gateway {
   readonly devnet?: Devnet;
   readonly health: HealthTracker;
   readonly metrics: GatewayMetrics;
+  /** On-chain only: the chain connection and the payer. */
+  readonly payments?: OnchainPayments;
   /**
    * Applies a new configuration without dropping requests: price ceilings, retry profiles and the -orchAddr list.
    * Throws, changing nothing, when the new settings are wrong. Returns what changed, and what needs a restart.
@@ -67,17 +74,31 @@ function sourceFor(config: GatewayConfig, devnet: Devnet | undefined, logger: Lo
   return new StaticSource(config.orchAddr);
 }
 
-/** Ceilings, profiles and the rate, checked before anything starts: a bad value stops start-up naming it. */
-function routingSettings(config: GatewayConfig, logger: Logger) {
-  const rate: EthUsdRate | undefined = config.ethUsdRate === undefined ? undefined : fixedEthUsdRate(config.ethUsdRate);
-  const ceilingConfig = parsePriceCeilingConfig({
+function ceilingConfigOf(config: GatewayConfig) {
+  return parsePriceCeilingConfig({
     maxPricePerUnit: config.maxPricePerUnit,
     pixelsPerUnit: config.pixelsPerUnit,
     maxPricePerCapability: config.maxPricePerCapability,
   });
+}
+
+/** On-chain, USD ceilings without -ethUsdRate are converted at the Chainlink feed's rate (go-livepeer's default). */
+function needsPriceFeed(config: GatewayConfig): boolean {
+  return config.chain !== undefined && config.ethUsdRate === undefined && currenciesNeedingRate(ceilingConfigOf(config)).length > 0;
+}
+
+/**
+ * Ceilings, profiles and the rate, checked before anything starts: a bad value stops start-up naming it. The rate is
+ * -ethUsdRate when set, else `feedRate` (the price feed's, on-chain).
+ */
+function routingSettings(config: GatewayConfig, logger: Logger, feedRate?: EthUsdRate) {
+  const rate: EthUsdRate | undefined = config.ethUsdRate === undefined ? feedRate : fixedEthUsdRate(config.ethUsdRate);
+  const ceilingConfig = ceilingConfigOf(config);
   for (const warning of ceilingConfig.warnings) logger.warn({ setting: "-maxPricePerCapability" }, warning);
   const missing = currenciesNeedingRate(ceilingConfig).filter((currency) => currency !== rate?.currency);
-  if (missing.length > 0) throw new Error(`price ceilings in ${missing.join(", ")} need an exchange rate: set -ethUsdRate`);
+  if (missing.length > 0) {
+    throw new Error(`price ceilings in ${missing.join(", ")} need an exchange rate: set -ethUsdRate${config.chain ? "" : ", or run on-chain to read the price feed"}`);
+  }
   const ceilings = PriceCeilings.resolve(ceilingConfig, rate);
   const profiles = RetryProfiles.fromSettings({ config: config.retryProfiles, aiProcessingRetryTimeout: config.aiProcessingRetryTimeout });
   return { rate, ceilings, profiles };
@@ -92,8 +113,37 @@ export interface GatewayOverrides {
 
 export async function startGateway(config: GatewayConfig, logger: Logger, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const now = overrides.now ?? Date.now;
-  const { rate, ceilings, profiles } = routingSettings(config, logger);
+  // Checked before anything slow starts; with a price feed ahead, any positive USD rate serves to check the syntax.
+  routingSettings(config, logger, needsPriceFeed(config) ? { currency: "USD", perEth: { num: 1n, den: 1n }, source: "check" } : undefined);
   const identity = await loadIdentity(config);
+  let onchain: OnchainPayments | undefined;
+  let priceFeed: PriceFeedWatcher | undefined;
+  const metrics = new GatewayMetrics({
+    snapshot: () => discovery.snapshot,
+    healthStates: () => health.states({}),
+    ...(config.chain ? { senderInfo: () => onchain?.senderInfo() } : {}),
+  });
+  if (config.chain !== undefined) {
+    onchain = await startOnchainPayments(config.chain, identity, logger, metrics);
+    if (needsPriceFeed(config)) {
+      try {
+        priceFeed = await PriceFeedWatcher.start(onchain.chain.provider, config.chain.priceFeedAddr, {
+          logger,
+          onUpdate: (updated) => {
+            currentRate = updated;
+            const next = routingSettings(currentConfig, logger, updated);
+            router.reconfigure(next.ceilings, next.profiles);
+          },
+        });
+      } catch (err) {
+        onchain.close();
+        throw err;
+      }
+    }
+  }
+  let currentConfig = config;
+  const { rate, ceilings, profiles } = routingSettings(config, logger, priceFeed?.current());
+  let currentRate = rate;
   const tls =
     config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
       ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsKeyFile) }
@@ -101,10 +151,6 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
   const devnet = config.devnet ? await startDevnet() : undefined;
   const clients = new OrchestratorClientPool();
   const source = sourceFor(config, devnet, logger);
-  const metrics = new GatewayMetrics({
-    snapshot: () => discovery.snapshot,
-    healthStates: () => health.states({}),
-  });
   const discovery = new Discovery(
     { source, clients, signer: identity, logger, onError: () => metrics.discoveryError() },
     {
@@ -132,7 +178,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     regions: config.orchRegions,
     minVersion: config.orchMinLivepeerVersion,
     random: config.selectionSeed === undefined ? Math.random : seededRandom(config.selectionSeed),
-    rate,
+    get rate() {
+      return currentRate; // the price feed moves it hourly
+    },
     now,
   });
   const byoc = byocWirePort(identity);
@@ -149,6 +197,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     logger,
     maxResponseBytes: config.maxJobResponseBytes,
     observer: metrics,
+    ...(onchain ? { payer: onchain.payer } : {}),
     ...(config.hedgeAfterMs !== undefined ? { hedgeAfterMs: config.hedgeAfterMs } : {}),
   });
   const jobs = {
@@ -162,7 +211,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
   try {
     servers = await startGatewayServers({
       discovery,
-      service: { discovery, router, regions: config.orchRegions, rate, jobs },
+      service: {
+        discovery,
+        router,
+        regions: config.orchRegions,
+        get rate() {
+          return currentRate;
+        },
+        jobs,
+      },
       byoc: jobs,
       sources: [source.description],
       version: GATEWAY_VERSION,
@@ -178,6 +235,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     await devnet?.close();
     clients.close();
     byoc.close();
+    priceFeed?.stop();
+    onchain?.close();
     throw err;
   }
   // Listeners are up before the first sweep ends: the API answers from whatever snapshot exists.
@@ -191,17 +250,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     devnet,
     health,
     metrics,
+    ...(onchain ? { payments: onchain } : {}),
     async reload(next) {
-      const settings = routingSettings(next, logger); // throws on a bad entry: nothing is changed
+      const settings = routingSettings(next, logger, priceFeed?.current()); // throws on a bad entry: nothing is changed
       const changes: string[] = [];
       router.reconfigure(settings.ceilings, settings.profiles);
+      currentConfig = next;
       changes.push("price ceilings and retry profiles");
       if (source instanceof StaticSource && devnet === undefined && next.orchWebhookUrl === undefined && next.orchAddr.length > 0) {
         source.replace(next.orchAddr);
         changes.push(`orchestrator list (${next.orchAddr.length})`);
         void discovery.refreshNow().catch((err: unknown) => logger.error({ err: (err as Error).message }, "discovery sweep failed"));
       }
-      const restartOnly = RESTART_SETTINGS.filter((key) => JSON.stringify(next[key]) !== JSON.stringify(config[key]));
+      const restartOnly = RESTART_SETTINGS.filter((key) => settingText(next[key]) !== settingText(config[key]));
       if (restartOnly.length > 0) changes.push(`needs a restart to change: ${restartOnly.map((key) => `-${key}`).join(", ")}`);
       return changes;
     },
@@ -210,6 +271,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
       await discovery.stop();
       clients.close();
       byoc.close();
+      priceFeed?.stop();
+      onchain?.close();
       await devnet?.close();
     },
   };

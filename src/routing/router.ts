@@ -88,6 +88,7 @@ export class Router {
     this.ceilings = ceilings;
     this.profiles = profiles;
     this.profileCache.clear();
+    this.capCache.clear(); // caps in USD convert at the rate in force now
   }
 
   /** The same object for a capability until reconfigure(), so that callers may cache what they derive from it. */

@@ -5,7 +5,9 @@
 //
 // Deliberate differences from go-livepeer, for a simulator:
 //  - prices are the spec's (floored to whole wei per second) although no ticket params are offered, and no balance
-//    is required: jobs are free to run, the balance is always 0;
+//    is required: jobs are free to run, the balance is always 0 — unless `payments` (on-chain mode) is set: then a
+//    SimulatedPayee (payee.ts) issues ticket params in tokens, receives Livepeer-Payment, requires 60 s of price in
+//    balance and debits ceil(elapsed s) × price, as go-livepeer's confirmPayment and chargeForCompute do;
 //  - a signature of exactly "0x" passes as empty unless rejectBareSigPrefix (go-livepeer#3905);
 //  - the capacity slot is released on every path (go-livepeer leaks it on worker timeouts and connection errors);
 //  - after an SSE worker's stream ends the response ends (go-livepeer keeps writing blank lines until
@@ -47,6 +49,10 @@ import {
   type TicketParamsInit,
 } from "./byoc-wire.js";
 import { deterministicWorker, type ByocWorker, type WorkerResponse } from "./byoc-worker.js";
+import { goFloatString, tokenBalance, type ByocPayments } from "./payee.js";
+import { compareRatios, ratio, type Ratio } from "../network/price.js";
+import { BYOC_MIN_BALANCE_SECONDS } from "../payments/expected-value.js";
+import { decodePaymentHeader, PAYMENT_HEADER } from "../payments/payment.js";
 import type { SimulatedByocCapability, SimulatedOrchestratorSpec } from "./spec.js";
 
 const LOOPBACK = "127.0.0.1";
@@ -80,6 +86,12 @@ export interface ByocServerOptions {
    */
   readonly rejectBareSigPrefix?: boolean;
   readonly ticketParams?: ByocTicketParamsProvider;
+  /**
+   * On-chain mode: tokens carry the payee's ticket params and real balance, jobs pay (Livepeer-Payment) and are
+   * charged, and signatures are verified whatever verifySignatures says. Default: the spec's `payments`, else off.
+   * Supersedes `ticketParams`.
+   */
+  readonly payments?: ByocPayments;
   /** The worker behind every capability; default deterministicWorker. */
   readonly worker?: ByocWorker;
   /** Clock for cold starts (ms). */
@@ -298,8 +310,29 @@ function listen(server: http.Server | http2.Http2SecureServer, port: number): Pr
   });
 }
 
+/** A job's charge (on-chain mode): start the clock, charge ceil(elapsed s) × price, read the balance. */
+interface JobBilling {
+  start(): void;
+  /** Debits and returns the Livepeer-Balance value (balance FloatString(0)). */
+  charge(): string;
+  balance(): Ratio;
+}
+
+const OFF_CHAIN_BILLING: JobBilling = { start: () => undefined, charge: () => "0", balance: () => ratio(0n) };
+
+/** The line O inserts before `[DONE]`: `data: {"balance": <bal.FloatString(3)>}` and a blank line. */
+function sseRatioBalanceLine(balance: Ratio): string {
+  return `data: {"balance": ${goFloatString(balance, 3)}}\n\n`;
+}
+
+/** byoc/job_orchestrator.go errInsufficientBalance. */
+export const INSUFFICIENT_BALANCE = "Insufficient balance for request";
+
 export async function startByocServer(options: ByocServerOptions): Promise<SimulatedByoc> {
   const { spec } = options;
+  const payments = options.payments ?? spec.payments;
+  // An on-chain orchestrator always checks the token and job signatures.
+  const verifySignatures = options.verifySignatures === true || payments !== undefined;
   const worker = options.worker ?? deterministicWorker;
   const now = options.now ?? Date.now;
   const capabilities = new Map<string, CapabilityState>(
@@ -434,8 +467,15 @@ export async function startByocServer(options: ByocServerOptions): Promise<Simul
 
     const known = capabilities.get(capability);
     let ticketParams: TicketParamsInit | undefined;
+    let balance = 0n;
     try {
-      ticketParams = options.ticketParams?.(goHexToAddress(sender.addr), capability);
+      if (payments) {
+        const senderAddress = goHexToAddress(sender.addr);
+        ticketParams = payments.payee.ticketParams(senderAddress, ratio(known?.price ?? 0n));
+        balance = tokenBalance(payments.payee.balance(senderAddress, capability));
+      } else {
+        ticketParams = options.ticketParams?.(goHexToAddress(sender.addr), capability);
+      }
     } catch (error) {
       return exchange.goError(400, `Could not get ticket params err=${error instanceof Error ? error.message : String(error)}`);
     }
@@ -447,7 +487,7 @@ export async function startByocServer(options: ByocServerOptions): Promise<Simul
       encodeJobToken({
         sender,
         ticketParams,
-        balance: 0n,
+        balance,
         // An unregistered capability keeps its price (go-livepeer leaves the price entry in place).
         pricePerUnit: known?.price ?? 0n,
         pixelsPerUnit: 1n,
@@ -463,7 +503,7 @@ export async function startByocServer(options: ByocServerOptions): Promise<Simul
     if (!sender) return undefined;
     const sig = signatureBytes(sender.sig, options.rejectBareSigPrefix);
     if (!sig) return undefined;
-    if (options.verifySignatures && !goVerifySig(sender.addr, sender.addr, sig)) return undefined;
+    if (verifySignatures && !goVerifySig(sender.addr, sender.addr, sig)) return undefined;
     return sender;
   }
 
@@ -493,7 +533,7 @@ export async function startByocServer(options: ByocServerOptions): Promise<Simul
     else unknownJobs++;
 
     const sig = signatureBytes(job.sig, options.rejectBareSigPrefix);
-    if (!sig || (options.verifySignatures && !goVerifySig(job.sender, job.request + job.parameters, sig))) {
+    if (!sig || (verifySignatures && !goVerifySig(job.sender, job.request + job.parameters, sig))) {
       return exchange.goError(400, BYOC_ERRORS.noJobCreds);
     }
     const state = registered(job.capability);
@@ -513,6 +553,7 @@ export async function startByocServer(options: ByocServerOptions): Promise<Simul
     };
     exchange.res.once("close", release);
     try {
+      if (payments && state.price > 0n && !confirmPayment(exchange, job, state, payments)) return;
       const detailsError = jobDetailsError(job.request);
       if (detailsError !== undefined) {
         return exchange.goError(400, `Unable to unmarshal job request details err=${detailsError}`);
@@ -531,6 +572,57 @@ export async function startByocServer(options: ByocServerOptions): Promise<Simul
     }
   }
 
+  /**
+   * confirmPayment: process Livepeer-Payment if present (credit to the payment's sender, manifest = capability),
+   * then require the job sender's balance ≥ 60 s × price. False when the exchange has been answered or dropped.
+   */
+  function confirmPayment(exchange: Exchange, job: ByocJobRequest, state: CapabilityState, pay: ByocPayments): boolean {
+    const capability = state.spec.name;
+    const header = exchange.header(PAYMENT_HEADER);
+    if (header !== "") {
+      let error: string | undefined;
+      try {
+        error = pay.payee.receivePayment(decodePaymentHeader(header), capability).error;
+      } catch (decodeError) {
+        error = `Could not decode payment err=${decodeError instanceof Error ? decodeError.message : String(decodeError)}`;
+      }
+      if (error !== undefined) {
+        // go-livepeer's processPayment returns a nil balance on error and confirmPayment dereferences it: a panic.
+        if ((pay.onBadPayment ?? "drop") === "drop") exchange.drop();
+        else exchange.goError(400, error);
+        return false;
+      }
+    }
+    const balance = pay.payee.balance(goHexToAddress(job.sender), capability);
+    if (compareRatios(balance, ratio(BYOC_MIN_BALANCE_SECONDS * state.price)) < 0) {
+      exchange.goError(400, INSUFFICIENT_BALANCE);
+      return false;
+    }
+    return true;
+  }
+
+  /** What a job costs and what its answer reports: off-chain nothing and "0" always. */
+  function jobBilling(job: ByocJobRequest, state: CapabilityState): JobBilling {
+    if (!payments) return OFF_CHAIN_BILLING;
+    const { payee } = payments;
+    const sender = goHexToAddress(job.sender);
+    const capability = state.spec.name;
+    let startNs = process.hrtime.bigint();
+    return {
+      start() {
+        startNs = process.hrtime.bigint();
+      },
+      charge() {
+        // chargeForCompute: ceil(elapsed seconds) × price; any elapsed time counts as a started second.
+        const elapsedNs = process.hrtime.bigint() - startNs;
+        const seconds = (elapsedNs + 999_999_999n) / 1_000_000_000n;
+        const balance = payee.debit(sender, capability, ratio(seconds * state.price));
+        return goFloatString(balance, 0);
+      },
+      balance: () => payee.balance(sender, capability),
+    };
+  }
+
   async function runJob(
     exchange: Exchange,
     job: ByocJobRequest,
@@ -544,6 +636,8 @@ export async function startByocServer(options: ByocServerOptions): Promise<Simul
     const fault = entry?.fault ?? NO_FAULT;
     if (fault.mode === "crash") return exchange.drop();
     if (fault.mode === "hang") return untilAborted(signal);
+    const billing = jobBilling(job, state);
+    billing.start(); // go: start := time.Now() just before the worker request
 
     let wait = 0;
     let cold: ColdStart | undefined;
@@ -562,7 +656,7 @@ export async function startByocServer(options: ByocServerOptions): Promise<Simul
     const timeoutMs = job.timeoutSeconds <= 0n ? 0 : Number(job.timeoutSeconds > 2_147_483n ? 2_147_483n : job.timeoutSeconds) * 1000;
     if (wait >= timeoutMs) {
       if (!(await sleep(timeoutMs, signal))) return;
-      exchange.res.setHeader(BALANCE_HEADER, "0");
+      exchange.res.setHeader(BALANCE_HEADER, billing.charge());
       return exchange.goError(500, workerFailureMessage(DEADLINE_EXCEEDED));
     }
     if (wait > 0 && !(await sleep(wait, signal))) return;
@@ -572,21 +666,21 @@ export async function startByocServer(options: ByocServerOptions): Promise<Simul
     try {
       answer = faultWorkerResponse(fault, workerRequest) ?? worker(workerRequest);
     } catch (error) {
-      exchange.res.setHeader(BALANCE_HEADER, "0");
+      exchange.res.setHeader(BALANCE_HEADER, billing.charge());
       return exchange.goError(500, workerFailureMessage(error instanceof Error ? error.message : String(error)));
     } finally {
       cold?.used(now());
     }
-    writeWorkerAnswer(exchange, answer, state);
+    writeWorkerAnswer(exchange, answer, state, billing);
   }
 
-  function writeWorkerAnswer(exchange: Exchange, answer: WorkerResponse, state: CapabilityState): void {
+  function writeWorkerAnswer(exchange: Exchange, answer: WorkerResponse, state: CapabilityState, billing: JobBilling): void {
     const { res } = exchange;
     if (res.headersSent || res.writableEnded) return;
     res.setHeader("Content-Type", answer.contentType);
     res.setHeader(METADATA_HEADER, answer.metadata ?? "");
     if (!answer.contentType.includes("text/event-stream")) {
-      res.setHeader(BALANCE_HEADER, "0");
+      res.setHeader(BALANCE_HEADER, billing.charge());
       if (answer.status > 399) return exchange.goError(answer.status, answer.body.toString("utf8"));
       if (answer.status < 300) state.jobsSucceeded++;
       res.statusCode = 200;
@@ -596,12 +690,14 @@ export async function startByocServer(options: ByocServerOptions): Promise<Simul
     res.setHeader("Content-Type", "text/event-stream");
     res.setHeader("Cache-Control", "no-cache");
     if (!exchange.h2) res.setHeader("Connection", "keep-alive"); // connection-specific: not allowed in HTTP/2
-    res.setHeader(SSE_BALANCE_HEADER, "0");
+    // The SSE relay debits 5 s × price every 5 s and has no final charge; this relay ends at once, so none is due.
+    const balance = billing.balance();
+    res.setHeader(SSE_BALANCE_HEADER, payments ? goFloatString(balance, 0) : "0");
     res.statusCode = 200;
     state.jobsSucceeded++;
     let out = "";
     for (const line of goScanLines(answer.body.toString("utf8"))) {
-      if (line.includes("[DONE]")) out += `${sseBalanceLine(0n)}\n`;
+      if (line.includes("[DONE]")) out += `${payments ? sseRatioBalanceLine(balance) : sseBalanceLine(0n)}\n`;
       out += `${line}\n`;
     }
     res.end(out);

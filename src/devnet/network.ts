@@ -1,14 +1,21 @@
 // The default simulated network: four orchestrators whose offers overlap the way a real network's do (the same
 // model warm on one and cold on another, the same BYOC capability at different prices), with sub-wei per-pixel
 // prices so that floored listings and exact quotes differ.
-import { weiPerUnit } from "../network/price.js";
+import { randomBytes } from "node:crypto";
+import { getAddress, hexlify, type Wallet } from "ethers";
+import { verifyOrchestratorRequest } from "../eth/identity.js";
+import type { OrchestratorRequest } from "../gen/net/lp_rpc_pb.js";
+import { ratio, weiPerUnit } from "../network/price.js";
 import { startDevnetAdmin, type DevnetAdmin } from "./admin.js";
 import {
   startSimulatedOrchestrator,
   type SimulatedOrchestrator,
   type SimulatedOrchestratorOptions,
 } from "./orchestrator.js";
-import type { SimulatedGpu, SimulatedOrchestratorSpec } from "./spec.js";
+import { quoteForCapabilities, type TicketParamsProvider } from "./orchestrator-info.js";
+import { exactPriceInfo } from "./price-info.js";
+import { SimulatedPayee, staticPayeeChain, type PayeeChain, type WinningTicketHook } from "./payee.js";
+import { simulatedOrchestratorWallet, type SimulatedGpu, type SimulatedOrchestratorSpec } from "./spec.js";
 
 const GIB = 1024n * 1024n * 1024n;
 const MIB = 1024n * 1024n;
@@ -195,10 +202,41 @@ export interface DevnetOptions {
   readonly specs?: readonly SimulatedOrchestratorSpec[];
   /** Start the admin endpoint (fault switching over HTTP). Default true. */
   readonly admin?: boolean;
+  /** Bearer token the admin endpoint's PUT and DELETE need; without one they are refused. */
+  readonly adminToken?: string;
   /** Check BYOC signatures as on-chain orchestrators do (see SimulatedOrchestratorOptions). Default false. */
   readonly verifySignatures?: boolean;
   /** Refuse the BYOC signature "0x" like go-livepeer at the reference commit (see SimulatedOrchestratorOptions). */
   readonly rejectBareSigPrefix?: boolean;
+  /**
+   * On-chain mode: every orchestrator's BYOC side issues ticket params and takes payments through its own
+   * SimulatedPayee, all reading one chain view (and verifies signatures). Default: off-chain, jobs are free.
+   */
+  readonly payments?: DevnetPayments;
+}
+
+/** On-chain settings shared by the whole simulated network. */
+export interface DevnetPayments {
+  /** The one chain every payee reads; default staticPayeeChain(). */
+  readonly chain?: PayeeChain;
+  /** See ByocPayments.onBadPayment; default "drop" (go-livepeer's panic). */
+  readonly onBadPayment?: "drop" | "reject";
+  readonly ticketEV?: bigint;
+  readonly redeemGas?: bigint;
+  readonly gasPrice?: bigint;
+  readonly maxFaceValue?: bigint;
+  readonly poolSize?: bigint;
+  /** Recipient key of an orchestrator; default its node account (simulatedOrchestratorWallet), as go-livepeer. */
+  readonly recipientKey?: (orchestrator: string) => Wallet;
+  /** HMAC secret of an orchestrator; default 32 random bytes, as go-livepeer draws at start-up. */
+  readonly secret?: (orchestrator: string) => Uint8Array;
+  /**
+   * Also act on-chain over gRPC: GetOrchestrator replies carry the payee's ticket params (for the request's
+   * address, at the price_info of the same reply) and OrchestratorRequest signatures are verified. Default true.
+   */
+  readonly grpc?: boolean;
+  /** Told of every winning ticket, with the orchestrator's name (e.g. to redeem it on a real chain). */
+  readonly onWinningTicket?: (orchestrator: string, ...ticket: Parameters<WinningTicketHook>) => void | Promise<void>;
 }
 
 export interface Devnet {
@@ -211,6 +249,12 @@ export interface Devnet {
   readonly orchAddr: string;
   /** The admin endpoint, unless started with admin: false. */
   readonly admin: DevnetAdmin | undefined;
+  /** The chain view the payees share; undefined off-chain. */
+  readonly payeeChain: PayeeChain | undefined;
+  /** Each orchestrator's payee by spec name (balances, stats, winning tickets); empty off-chain. */
+  readonly payees: ReadonlyMap<string, SimulatedPayee>;
+  /** The payee of the orchestrator with this spec name; throws off-chain or for an unknown name. */
+  payee(name: string): SimulatedPayee;
   /** The orchestrator with this spec name; throws naming the known ones otherwise. */
   orchestrator(name: string): SimulatedOrchestrator;
   close(): Promise<void>;
@@ -227,14 +271,25 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   const repeated = names.find((name, index) => names.indexOf(name) !== index);
   // The name seeds the node account: two specs with one name would share an address.
   if (repeated !== undefined) throw new Error(`devnet: orchestrator name "${repeated}" is used twice`);
+  const payeeChain = options.payments && (options.payments.chain ?? staticPayeeChain());
+  const payees = new Map<string, SimulatedPayee>();
+  if (options.payments && payeeChain) {
+    for (const spec of specs) payees.set(spec.name, makePayee(spec.name, options.payments, payeeChain));
+  }
   const started = await Promise.allSettled(
-    specs.map((spec, index) => {
+    specs.map((base, index) => {
+      // The payee reaches the BYOC server on the spec, the one thing startSimulatedOrchestrator passes through whole.
+      const payee = payees.get(base.name);
+      const spec = payee ? { ...base, payments: { payee, onBadPayment: options.payments?.onBadPayment } } : base;
       const orchestratorOptions: SimulatedOrchestratorOptions = {
         tls: options.tls ?? true,
         port: options.firstPort === undefined ? 0 : options.firstPort + index,
         byocPort: options.firstPort === undefined ? 0 : options.firstPort + specs.length + index,
         verifySignatures: options.verifySignatures,
         rejectBareSigPrefix: options.rejectBareSigPrefix,
+        ...(payee && (options.payments?.grpc ?? true)
+          ? { ticketParams: grpcTicketParams(base, payee), verifyRequest: verifySignedRequest }
+          : {}),
       };
       return startSimulatedOrchestrator(spec, orchestratorOptions);
     }),
@@ -249,6 +304,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   if (options.admin ?? true) {
     try {
       admin = await startDevnetAdmin(orchestrators, {
+        token: options.adminToken,
         port: options.firstPort === undefined ? 0 : options.firstPort + 2 * specs.length,
       });
     } catch (error) {
@@ -264,6 +320,17 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     serviceUris: orchestrators.map((orchestrator) => orchestrator.serviceUri),
     orchAddr: uris.join(","),
     admin,
+    payeeChain,
+    payees,
+    payee(name) {
+      const found = payees.get(name);
+      if (!found) {
+        throw new Error(
+          payees.size === 0 ? "devnet: started off-chain (no payments option): no payees" : `devnet: no payee for "${name}" (known: ${names.join(", ")})`,
+        );
+      }
+      return found;
+    },
     orchestrator(name) {
       const found = orchestrators.find((orchestrator) => orchestrator.spec.name === name);
       if (!found) throw new Error(`devnet: no orchestrator named "${name}" (known: ${names.join(", ")})`);
@@ -276,4 +343,46 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       return closing;
     },
   };
+}
+
+function makePayee(name: string, payments: DevnetPayments, chain: PayeeChain): SimulatedPayee {
+  const onWinning = payments.onWinningTicket;
+  return new SimulatedPayee({
+    recipientKey: payments.recipientKey?.(name) ?? simulatedOrchestratorWallet(name),
+    secret: payments.secret?.(name) ?? randomBytes(32),
+    chain,
+    ticketEV: payments.ticketEV,
+    redeemGas: payments.redeemGas,
+    gasPrice: payments.gasPrice,
+    maxFaceValue: payments.maxFaceValue,
+    poolSize: payments.poolSize,
+    onWinningTicket: onWinning && ((ticket, sig, rand) => onWinning(name, ticket, sig, rand)),
+  });
+}
+
+/** go-ethereum BytesToAddress: the last 20 bytes, left-padded. */
+function requestAddress(bytes: Uint8Array): string {
+  const padded = new Uint8Array(20);
+  const tail = bytes.subarray(Math.max(0, bytes.length - 20));
+  padded.set(tail, 20 - tail.length);
+  return getAddress(hexlify(padded));
+}
+
+/** GetOrchestrator's ticket params: for the request's address, at exactly the price_info the reply states. */
+function grpcTicketParams(spec: SimulatedOrchestratorSpec, payee: SimulatedPayee): TicketParamsProvider {
+  return (request: OrchestratorRequest) => {
+    const quoted = request.capabilities ? quoteForCapabilities(spec, request.capabilities) : spec.transcodingPrice;
+    const info = exactPriceInfo(quoted);
+    return payee.ticketParams(requestAddress(request.address), ratio(info.pricePerUnit ?? 0n, info.pixelsPerUnit ?? 1n));
+  };
+}
+
+/** What an on-chain go-livepeer orchestrator checks first (server/rpc.go verifyOrchestratorReq). */
+function verifySignedRequest(request: OrchestratorRequest): string | undefined {
+  try {
+    verifyOrchestratorRequest(request.address, request.sig);
+    return undefined;
+  } catch (error) {
+    return `Invalid orchestrator request: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }

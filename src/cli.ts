@@ -39,7 +39,11 @@ async function main(): Promise<void> {
   const { servers, devnet, identity } = gateway;
   if (devnet) {
     logger.warn(
-      { orchestrators: devnet.uris, faultInjection: devnet.admin ? `${devnet.admin.uri}/faults` : undefined },
+      {
+        orchestrators: devnet.uris,
+        faultInjection: devnet.admin ? `${devnet.admin.uri}/faults` : undefined,
+        faultInjectionTokenFile: gateway.adminTokenFile ?? "the -adminToken",
+      },
       "SIMULATED NETWORK: no -orchAddr or -orchWebhookUrl given, so the gateway is using built-in simulated orchestrators on loopback",
     );
   }

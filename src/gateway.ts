@@ -1,6 +1,7 @@
 // Builds a running gateway from its config: identity, orchestrator sources (or the simulated network),
 // discovery and the listeners. The CLI and the tests both start gateways through here.
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { createRequire } from "node:module";
 import { startGatewayServers, type GatewayServers } from "./api/gateway-server.js";
 import { HealthStatus } from "./api/grpc-health.js";
@@ -27,6 +28,7 @@ import { InFlight } from "./jobs/in-flight.js";
 import { JobRunner } from "./jobs/job-runner.js";
 import { RetryBudget } from "./jobs/retry-budget.js";
 import { encodeOrchestratorJobHeader, jobSignerOf } from "./orchestrator/byoc-job-request.js";
+import { generateAdminToken, resolveAdminToken } from "./api/bearer-token.js";
 import { startOnchainPayments, type OnchainPayments } from "./eth/onchain-payments.js";
 import { PriceFeedWatcher } from "./eth/price-feed.js";
 
@@ -45,6 +47,8 @@ export interface Gateway {
   readonly router: Router;
   readonly servers: GatewayServers;
   readonly devnet?: Devnet;
+  /** The file holding the generated admin token, when -adminToken was not given (never the token itself). */
+  readonly adminTokenFile?: string;
   readonly health: HealthTracker;
   readonly metrics: GatewayMetrics;
   /** On-chain only: the chain connection and the payer. */
@@ -148,7 +152,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
       ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsKeyFile) }
       : undefined;
-  const devnet = config.devnet ? await startDevnet() : undefined;
+  // Fault switching on the simulated network needs a bearer token: -adminToken, or a generated one in a private file.
+  const admin = config.devnet
+    ? config.adminToken !== undefined
+      ? { token: await resolveAdminToken(config.adminToken), path: undefined }
+      : await generateAdminToken()
+    : undefined;
+  const devnet = config.devnet ? await startDevnet({ adminToken: admin?.token }) : undefined;
   const clients = new OrchestratorClientPool();
   const source = sourceFor(config, devnet, logger);
   const discovery = new Discovery(
@@ -248,6 +258,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     router,
     servers,
     devnet,
+    ...(admin?.path !== undefined ? { adminTokenFile: admin.path } : {}),
     health,
     metrics,
     ...(onchain ? { payments: onchain } : {}),
@@ -274,6 +285,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
       priceFeed?.stop();
       onchain?.close();
       await devnet?.close();
+      if (admin?.path !== undefined) await rm(dirname(admin.path), { recursive: true, force: true });
     },
   };
 }

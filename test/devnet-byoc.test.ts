@@ -732,24 +732,50 @@ describe("signature checks", () => {
   });
 });
 
+const ADMIN_TOKEN = "test-admin-token-0123456789";
+
 describe("admin endpoint", () => {
   let devnet: Devnet;
   let admin: string;
 
   beforeAll(async () => {
-    devnet = await startDevnet({ specs: DEFAULT_DEVNET_SPECS.slice(0, 2) });
+    devnet = await startDevnet({ specs: DEFAULT_DEVNET_SPECS.slice(0, 2), adminToken: ADMIN_TOKEN });
     admin = devnet.admin?.uri ?? "";
   });
   afterAll(async () => {
     await devnet.close();
   });
 
-  const json = (method: string, path: string, body?: unknown) =>
+  /** token null sends no Authorization header. */
+  const json = (method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN) =>
     send(admin, path, {
       method,
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      headers: {
+        ...(token === null ? {} : { Authorization: `Bearer ${token}` }),
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+      },
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     });
+
+  it("switches faults only with the bearer token: 401 without or with a wrong one, 403 when none is configured", async () => {
+    const fault = { orchestrator: DEFAULT_DEVNET_SPECS[0]!.name, capability: "*", fault: { mode: "latency", ms: 5 } };
+    for (const token of [null, "wrong-token-0123456789"]) {
+      const refused = await json("PUT", "/faults", fault, token);
+      expect(refused.status).toBe(401);
+      expect(refused.headers["www-authenticate"]).toMatch(/^Bearer/);
+      expect(refused.text).toMatch(/Authorization: Bearer/);
+      expect((await json("DELETE", "/faults", undefined, token)).status).toBe(401);
+    }
+    expect(JSON.parse((await json("GET", "/faults", undefined, null)).text)).toEqual({ faults: [] }); // reads stay open
+    const open = await startDevnet({ specs: DEFAULT_DEVNET_SPECS.slice(0, 1) });
+    try {
+      const answer = await send(open.admin!.uri, "/faults", { method: "DELETE", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(answer.status).toBe(403);
+      expect(answer.text).toMatch(/-adminToken/);
+    } finally {
+      await open.close();
+    }
+  });
 
   it("lists orchestrators with their gRPC and service URIs", async () => {
     expect(admin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -8,12 +8,16 @@
 //                            answers the faults now set; mode "none" clears that one
 //   DELETE /faults           clears every fault; ?orchestrator=…[&capability=…] (or the same as a JSON body)
 //                            clears only those
-// Errors answer {"error":"<what was wrong, naming the value>"} with 400 (bad input), 404 (unknown orchestrator,
-// capability or path), 405 (method), 413 (body over 64 KiB) or 500. Nothing a client sends can stop the process.
+// PUT and DELETE change state, so they need `Authorization: Bearer <token>` (401 without it); with no token
+// configured they are refused (403). Reads are open: the endpoint listens on loopback only.
+// Errors answer {"error":"<what was wrong, naming the value>"} with 400 (bad input), 401/403 (see above), 404
+// (unknown orchestrator, capability or path), 405 (method), 413 (body over 64 KiB) or 500. Nothing a client sends can
+// stop the process.
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { ALL_CAPABILITIES, BYOC_FAULT_MODES, FaultInputError, FaultTargetError, parseByocFault } from "./byoc-faults.js";
 import type { SimulatedOrchestrator } from "./orchestrator.js";
+import { bearerMatches } from "../api/bearer-token.js";
 
 const LOOPBACK = "127.0.0.1";
 const MAX_BODY_BYTES = 64 * 1024;
@@ -28,6 +32,8 @@ export interface DevnetAdmin {
 export interface DevnetAdminOptions {
   /** TCP port on 127.0.0.1; 0 (the default) picks a free one. */
   readonly port?: number;
+  /** Bearer token that PUT and DELETE need; without one they are refused. */
+  readonly token?: string;
 }
 
 class HttpError extends Error {
@@ -138,6 +144,15 @@ export async function startDevnetAdmin(
     return listFaults();
   }
 
+  function authorize(req: http.IncomingMessage): void {
+    if (options.token === undefined) {
+      throw new HttpError(403, "switching faults needs an admin token: start the gateway with -adminToken");
+    }
+    if (!bearerMatches(req.headers.authorization, options.token)) {
+      throw Object.assign(new HttpError(401, "switching faults needs Authorization: Bearer <the -adminToken>"), { authenticate: true });
+    }
+  }
+
   async function handle(req: http.IncomingMessage): Promise<unknown> {
     const url = new URL(req.url ?? "/", "http://admin.invalid");
     const method = req.method ?? "";
@@ -163,6 +178,7 @@ export async function startDevnetAdmin(
         return listOrchestrators();
       case "/faults":
         if (method === "GET") return listFaults();
+        if (method === "PUT" || method === "POST" || method === "DELETE") authorize(req);
         if (method === "PUT" || method === "POST") return putFault(await readJson(req, true));
         if (method === "DELETE") return deleteFaults(url.searchParams, await readJson(req, false));
         return allow("GET, PUT, DELETE");
@@ -183,8 +199,10 @@ export async function startDevnetAdmin(
       (value) => reply(200, value),
       (error: unknown) => {
         if (error instanceof HttpError) {
-          const allow = (error as HttpError & { allow?: string }).allow;
-          reply(error.status, { error: error.message }, allow ? { Allow: allow } : {});
+          const { allow, authenticate } = error as HttpError & { allow?: string; authenticate?: boolean };
+          const headers: Record<string, string> = allow ? { Allow: allow } : {};
+          if (authenticate) headers["WWW-Authenticate"] = 'Bearer realm="devnet admin"';
+          reply(error.status, { error: error.message }, headers);
         } else if (error instanceof FaultInputError) {
           reply(400, { error: error.message });
         } else if (error instanceof FaultTargetError) {

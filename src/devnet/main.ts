@@ -2,6 +2,7 @@
 //   -port <n>   first port; the orchestrators' gRPC servers take n, n+1, ..., their BYOC service ports the next
 //               ones, and the admin endpoint the port after those (default: free ports)
 import { formatPrice } from "../network/price.js";
+import { generateAdminToken } from "../api/bearer-token.js";
 import { DEFAULT_DEVNET_SPECS, devnetPortCount, startDevnet, type Devnet } from "./network.js";
 import type { SimulatedOrchestrator } from "./orchestrator.js";
 
@@ -44,7 +45,7 @@ function describeOffers(orchestrator: SimulatedOrchestrator): string {
   return [...ai, ...byoc].join("; ");
 }
 
-function printNetwork(devnet: Devnet): void {
+function printNetwork(devnet: Devnet, tokenFile: string): void {
   console.log("SIMULATED Livepeer network (devnet): fake orchestrators on 127.0.0.1.");
   console.log(
     "They answer net.Orchestrator/GetOrchestrator and BYOC /process/token and /process/request/<path> like " +
@@ -61,24 +62,27 @@ function printNetwork(devnet: Devnet): void {
   console.log(`\nGateway flag:\n  -orchAddr ${devnet.orchAddr}\n`);
   if (devnet.admin) {
     const first = devnet.orchestrators[0];
-    console.log(`Admin (BYOC fault injection): ${devnet.admin.uri}`);
+    const auth = `-H "Authorization: Bearer $(cat ${tokenFile})"`;
+    console.log(`Admin (BYOC fault injection): ${devnet.admin.uri}; changes need the token in ${tokenFile}`);
     console.log(`  curl ${devnet.admin.uri}/faults`);
     if (first) {
       const capability = first.byoc.capabilities[0] ?? "*";
       console.log(
-        `  curl -X PUT ${devnet.admin.uri}/faults -d '{"orchestrator":"${first.spec.name}","capability":"${capability}",` +
+        `  curl -X PUT ${auth} ${devnet.admin.uri}/faults -d '{"orchestrator":"${first.spec.name}","capability":"${capability}",` +
           `"fault":{"mode":"latency","ms":200}}'`,
       );
     }
-    console.log(`  curl -X DELETE ${devnet.admin.uri}/faults\n`);
+    console.log(`  curl -X DELETE ${auth} ${devnet.admin.uri}/faults\n`);
   }
   console.log("Press Ctrl+C to stop.");
 }
 
 async function main(): Promise<void> {
   const firstPort = parseFirstPort(process.argv.slice(2));
-  const devnet = await startDevnet(firstPort === undefined ? {} : { firstPort });
-  printNetwork(devnet);
+  // The token lives in a private file; only its path is printed.
+  const admin = await generateAdminToken();
+  const devnet = await startDevnet({ ...(firstPort === undefined ? {} : { firstPort }), adminToken: admin.token });
+  printNetwork(devnet, admin.path);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -166,6 +166,24 @@ describeOnChain("a gateway paying on a real chain", () => {
     for (const { hash } of redeemed) expect(await protocol.broker.getFunction("usedTickets").staticCall(hash)).toBe(true);
   }, 60_000);
 
+  it("fetches fresh ticket params once the cached ones expire, instead of sending a payment the orchestrator would refuse", async () => {
+    const tokensBefore = SPECS.reduce((sum, spec) => sum + devnet.orchestrator(spec.name).byoc.tokensServed("echo"), 0);
+    await anvil.provider.send("anvil_mine", ["0x40"]); // 64 blocks: past every cached token's expiration block (+40)
+    const target = watcher.lastSeenL1Block + 64n;
+    for (let i = 0; i < 50 && (watcher.lastSeenL1Block < target || gateway.payments!.senderInfo().deposit === 0n); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the gateway polls every 200 ms too
+    // Spend the credit so that the job must pay: a long timeout asks for more than the balance holds.
+    const header = Buffer.from(JSON.stringify({ request: "{}", parameters: "{}", capability: "echo", timeout_seconds: 600 })).toString("base64");
+    const response = await fetch(`${gateway.servers.api.url}/process/request/run`, { method: "POST", headers: { Livepeer: header }, body: "x" });
+    expect(response.status).toBe(200);
+    await response.arrayBuffer();
+    const tokensAfter = SPECS.reduce((sum, spec) => sum + devnet.orchestrator(spec.name).byoc.tokensServed("echo"), 0);
+    expect(tokensAfter).toBeGreaterThan(tokensBefore);
+    for (const spec of SPECS) expect(ticketsAt(spec.name).ticketsRejected).toEqual({});
+  }, 30_000);
+
   it("refuses a job whose price cap is below the orchestrators' price without signing a ticket", async () => {
     const received = () => SPECS.reduce((sum, spec) => sum + ticketsAt(spec.name).ticketsReceived, 0);
     const before = received();

@@ -88,7 +88,7 @@ export interface ByocServerOptions {
   readonly ticketParams?: ByocTicketParamsProvider;
   /**
    * On-chain mode: tokens carry the payee's ticket params and real balance, jobs pay (Livepeer-Payment) and are
-   * charged, and signatures are verified whatever verifySignatures says. Default: the spec's `payments`, else off.
+   * charged, and signatures are verified whatever verifySignatures says. Default: off.
    * Supersedes `ticketParams`.
    */
   readonly payments?: ByocPayments;
@@ -330,7 +330,7 @@ export const INSUFFICIENT_BALANCE = "Insufficient balance for request";
 
 export async function startByocServer(options: ByocServerOptions): Promise<SimulatedByoc> {
   const { spec } = options;
-  const payments = options.payments ?? spec.payments;
+  const payments = options.payments;
   // An on-chain orchestrator always checks the token and job signatures.
   const verifySignatures = options.verifySignatures === true || payments !== undefined;
   const worker = options.worker ?? deterministicWorker;

@@ -277,18 +277,17 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     for (const spec of specs) payees.set(spec.name, makePayee(spec.name, options.payments, payeeChain));
   }
   const started = await Promise.allSettled(
-    specs.map((base, index) => {
-      // The payee reaches the BYOC server on the spec, the one thing startSimulatedOrchestrator passes through whole.
-      const payee = payees.get(base.name);
-      const spec = payee ? { ...base, payments: { payee, onBadPayment: options.payments?.onBadPayment } } : base;
+    specs.map((spec, index) => {
+      const payee = payees.get(spec.name);
       const orchestratorOptions: SimulatedOrchestratorOptions = {
         tls: options.tls ?? true,
         port: options.firstPort === undefined ? 0 : options.firstPort + index,
         byocPort: options.firstPort === undefined ? 0 : options.firstPort + specs.length + index,
         verifySignatures: options.verifySignatures,
         rejectBareSigPrefix: options.rejectBareSigPrefix,
+        ...(payee ? { byocPayments: { payee, onBadPayment: options.payments?.onBadPayment } } : {}),
         ...(payee && (options.payments?.grpc ?? true)
-          ? { ticketParams: grpcTicketParams(base, payee), verifyRequest: verifySignedRequest }
+          ? { ticketParams: grpcTicketParams(spec, payee), verifyRequest: verifySignedRequest }
           : {}),
       };
       return startSimulatedOrchestrator(spec, orchestratorOptions);

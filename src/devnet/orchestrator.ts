@@ -1,6 +1,7 @@
 // A simulated go-livepeer orchestrator on 127.0.0.1: a real grpc-js server (TLS with a fresh self-signed
 // certificate, or h2c) serving net.Orchestrator for a spec, and on a second port (grpc-js cannot share one) the BYOC
 // HTTP routes of its service URI (byoc-server.ts), each with switchable faults.
+import type { ByocPayments } from "./payee.js";
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { getBytes } from "ethers";
@@ -71,6 +72,8 @@ export interface SimulatedOrchestratorOptions {
   readonly byocTicketParams?: ByocTicketParamsProvider;
   /** The BYOC worker behind every capability; default the deterministic one (byoc-worker.ts). */
   readonly byocWorker?: ByocWorker;
+  /** On-chain mode of the BYOC side (byoc-server.ts `payments`); absent: off-chain, jobs are free. */
+  readonly byocPayments?: ByocPayments;
 }
 
 export interface SimulatedOrchestrator {
@@ -165,6 +168,7 @@ export async function startSimulatedOrchestrator(
     rejectBareSigPrefix: options.rejectBareSigPrefix,
     ticketParams: options.byocTicketParams,
     worker: options.byocWorker,
+    payments: options.byocPayments,
   });
   let port: number;
   try {

@@ -3,7 +3,6 @@
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { PIPELINE_CAPABILITY_IDS } from "../network/capabilities.js";
 import type { WeiPerUnit } from "../network/price.js";
-import type { ByocPayments } from "./payee.js";
 
 /** One GPU as an AI worker reports it in net.GPUComputeInfo. */
 export interface SimulatedGpu {
@@ -48,11 +47,6 @@ export interface SimulatedOrchestratorSpec {
   /** Built-in AI pipeline name (e.g. "image-to-image") -> models served. */
   readonly pipelines: Readonly<Record<string, readonly SimulatedModel[]>>;
   readonly byoc: readonly SimulatedByocCapability[];
-  /**
-   * On-chain mode for the BYOC side (byoc-server.ts `payments`): how startDevnet threads a payee to each
-   * orchestrator's BYOC server. Absent: off-chain, jobs are free.
-   */
-  readonly payments?: ByocPayments;
 }
 
 /** One (pipeline, model) offer with the pipeline's capability id. */

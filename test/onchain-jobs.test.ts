@@ -20,6 +20,7 @@ import { startGateway, type Gateway } from "../src/gateway.js";
 import { silentLogger } from "../src/log.js";
 import { weiPerUnit } from "../src/network/price.js";
 import { ticketAuxData, ticketHash, type Ticket } from "../src/payments/ticket.js";
+import { aggregatorRuntime, creationCode, type FeedState } from "./support/chainlink-mock.js";
 import { ANVIL_PLATFORM, deployProtocol, startAnvil, type Anvil, type Protocol } from "./support/anvil.js";
 
 const ETH = 10n ** 18n;
@@ -194,6 +195,39 @@ describeOnChain("a gateway paying on a real chain", () => {
     expect(err?.message).toMatch(/price/);
     expect(received()).toBe(before);
   });
+
+  it("converts a ceiling in USD at the Chainlink feed's rate: an orchestrator above it is never paid", async () => {
+    // 3000 USD/ETH. The orchestrators ask 1e8 wei/s = 3e-7 USD/s.
+    const deployer = await anvil.newWallet();
+    const feedState: FeedState = { description: "ETH / USD", decimals: 8, roundId: 1n, answer: 300_000_000_000n, updatedAt: 1_700_000_000n };
+    const receipt = await (await deployer.sendTransaction({ data: creationCode(aggregatorRuntime(feedState)) })).wait();
+    const feed = getAddress(receipt!.contractAddress!);
+    const keyPath = await keystoreFor(gatewayWallet);
+    const withCeiling = (usdPerSecond: string) =>
+      startGateway(parseConfig([...flags(keyPath), "-priceFeedAddr", feed, "-maxPricePerUnit", usdPerSecond]), silentLogger());
+    const received = () => SPECS.reduce((sum, spec) => sum + ticketsAt(spec.name).ticketsReceived, 0);
+
+    const strict = await withCeiling("0.0000001USD"); // 1e-7 USD/s ≈ 3.3e7 wei/s: below the price
+    try {
+      await strict.discovery.refreshNow();
+      const before = received();
+      const client = createClient(GatewayService, createGrpcTransport({ baseUrl: strict.servers.api.url }));
+      const err = await client.submitJob({ job: { capability: "echo", timeoutSeconds: 10, body: Buffer.from("x") } }).then(() => undefined, (e: unknown) => ConnectError.from(e));
+      expect(err?.message).toMatch(/price|ceiling/);
+      expect(received()).toBe(before);
+    } finally {
+      await strict.close();
+    }
+    const loose = await withCeiling("0.000001USD"); // ≈ 3.3e8 wei/s: above the price
+    try {
+      await loose.discovery.refreshNow();
+      const client = createClient(GatewayService, createGrpcTransport({ baseUrl: loose.servers.api.url }));
+      const response = await client.submitJob({ job: { capability: "echo", timeoutSeconds: 10, body: Buffer.from("x") } });
+      expect(response.head?.status).toBe(200);
+    } finally {
+      await loose.close();
+    }
+  }, 30_000);
 
   it("does not start without a deposit and reserve, with a wrong password, or with an unreachable -ethUrl", async () => {
     const unfunded = await anvil.newWallet();

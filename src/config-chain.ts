@@ -43,7 +43,7 @@ export const CHAIN_FLAGS = [
   { name: "blockPollingInterval", default: "5", help: "Seconds (or a duration such as 2s) between reads of the L1 block and the round (on-chain)." },
 ] as const;
 
-const ON_CHAIN_ONLY = ["ethUrl", "ethController", "maxTicketEV", "maxTotalEV", "depositMultiplier", "priceFeedAddr", "blockPollingInterval"] as const;
+const ON_CHAIN_ONLY = CHAIN_FLAGS.map((flag) => flag.name);
 
 /**
  * The chain settings for -network, or undefined off-chain. `given(name)` is the value set by a flag, the environment

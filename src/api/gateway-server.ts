@@ -11,7 +11,8 @@ import { registerGatewayService, type GatewayServiceDeps } from "./gateway-servi
 import { respellGrpcStatusMessage } from "./grpc-status-message.js";
 import { useBufferTextEncoding } from "./protobuf-text.js";
 import { handleHttpRoute, notFound, type HttpRouteContext } from "./http-routes.js";
-import { listen, type RunningServer, type RequestHandler } from "./listen.js";
+import { listen, type RunningServer, type RequestHandler, type StreamHandler } from "./listen.js";
+import { grpcUnaryStreamHandler, recordUnaryRoutes, type UnaryRoutes } from "./grpc-unary-streams.js";
 
 export interface GatewayServerOptions extends HttpRouteContext {
   service: GatewayServiceDeps;
@@ -35,9 +36,18 @@ const RPC_FIELDS_HEADROOM_BYTES = 1024 * 1024;
 /** Answers below this are sent uncompressed (network listings and long candidate lists are still compressed). */
 const COMPRESS_MIN_BYTES = 16 * 1024;
 
-export function gatewayHandler(options: GatewayServerOptions): RequestHandler {
+/** The API port's handlers: gRPC unary calls straight from HTTP/2 streams, everything else through connect-node. */
+export interface GatewayHandlers {
+  request: RequestHandler;
+  stream: StreamHandler;
+}
+
+export function gatewayHandlers(options: GatewayServerOptions): GatewayHandlers {
+  const unaryRoutes: UnaryRoutes = new Map();
+  const readMaxBytes = options.byoc.maxRequestBytes + RPC_FIELDS_HEADROOM_BYTES;
   const connect = connectNodeAdapter({
-    routes: (router) => {
+    routes: (connectRouter) => {
+      const router = recordUnaryRoutes(connectRouter, unaryRoutes);
       registerGatewayService(router, options.service);
       // grpc.health.v1 and server reflection (v1, v1alpha), so grpc_health_probe, grpcurl and buf curl work.
       registerOperationalServices(router, { services: [GatewayService], health: options.health });
@@ -46,22 +56,30 @@ export function gatewayHandler(options: GatewayServerOptions): RequestHandler {
     // more CPU than the routing itself, to save a kilobyte. Only answers large enough for that to pay are compressed.
     compressMinBytes: COMPRESS_MIN_BYTES,
     // A SubmitJob message holds the job body: allow it, plus room for the other fields, and no more.
-    readMaxBytes: options.byoc.maxRequestBytes + RPC_FIELDS_HEADROOM_BYTES,
+    readMaxBytes,
     contextValues: clientContextValues,
     fallback: (req, res) => {
       if (handleByocRequest(options.byoc, req, res)) return;
       if (!handleHttpRoute(options, req, res)) notFound(req, res);
     },
   }) as RequestHandler;
-  return (req, res) => {
-    respellGrpcStatusMessage(req, res); // so that grpc-js clients read error messages as Connect clients do
-    connect(req, res);
+  return {
+    request: (req, res) => {
+      respellGrpcStatusMessage(req, res); // so that grpc-js clients read error messages as Connect clients do
+      connect(req, res);
+    },
+    stream: grpcUnaryStreamHandler(unaryRoutes, {
+      readMaxBytes,
+      compressMinBytes: COMPRESS_MIN_BYTES,
+      contextValues: (stream) => clientContextValues(stream.session ?? {}),
+    }),
   };
 }
 
 export async function startGatewayServers(options: GatewayServerOptions): Promise<GatewayServers> {
   useBufferTextEncoding();
-  const api = await listen(gatewayHandler(options), options.http);
+  const handlers = gatewayHandlers(options);
+  const api = await listen(handlers.request, { ...options.http, streamHandler: handlers.stream });
   let cli: RunningServer | undefined;
   try {
     if (options.cli) {

@@ -11,9 +11,14 @@ export type RequestHandler = (
   res: http.ServerResponse | http2.Http2ServerResponse,
 ) => void;
 
+/** Takes an HTTP/2 stream and answers it, or returns false to leave it to the RequestHandler. */
+export type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
+
 export interface ListenOptions {
   host: string;
   port: number;
+  /** Sees each HTTP/2 stream before Node's compatibility layer turns it into a request and a response. */
+  streamHandler?: StreamHandler;
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Connections that send nothing for this long before their first bytes are dropped. */
   firstBytesTimeoutMs?: number;
@@ -51,8 +56,25 @@ function trackSessions(server: http2.Http2Server | http2.Http2SecureServer, conn
   });
 }
 
-function plaintextServer(handler: RequestHandler, firstBytesTimeoutMs: number, connections: Connections): net.Server {
+/**
+ * Gives streamHandler the first look at each HTTP/2 stream. Node's compatibility layer is itself a "stream" listener
+ * (added with the request handler): it now runs only for the streams streamHandler leaves.
+ */
+function preferStreamHandler(server: http2.Http2Server | http2.Http2SecureServer, streamHandler: StreamHandler | undefined): void {
+  if (streamHandler === undefined) return;
+  type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => void;
+  const compat = server.listeners("stream") as StreamListener[];
+  server.removeAllListeners("stream");
+  server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => {
+    if (streamHandler(stream, headers)) return;
+    for (const listener of compat) listener.call(server, stream, headers, ...rest);
+  });
+}
+
+function plaintextServer(handler: RequestHandler, options: ListenOptions, connections: Connections): net.Server {
+  const firstBytesTimeoutMs = options.firstBytesTimeoutMs ?? 10_000;
   const h2c = http2.createServer({}, handler);
+  preferStreamHandler(h2c, options.streamHandler);
   trackSessions(h2c, connections);
   const h1 = http.createServer(handler as http.RequestListener);
   h1.keepAliveTimeout = 65_000;
@@ -86,10 +108,11 @@ export function listen(handler: RequestHandler, options: ListenOptions): Promise
   let server: net.Server | http2.Http2SecureServer;
   if (options.tls) {
     const secure = http2.createSecureServer({ key: options.tls.key, cert: options.tls.cert, allowHTTP1: true }, handler);
+    preferStreamHandler(secure, options.streamHandler);
     trackSessions(secure, connections);
     server = secure;
   } else {
-    server = plaintextServer(handler, options.firstBytesTimeoutMs ?? 10_000, connections);
+    server = plaintextServer(handler, options, connections);
   }
   trackConnections(server, connections);
   return new Promise((resolve, reject) => {

@@ -1,0 +1,249 @@
+// gRPC unary calls served straight from HTTP/2 streams. connect-node serves every call through Node's http2
+// compatibility layer (Http2ServerRequest/Response), then a chain of async iterables, two AbortControllers, three
+// Headers copies and an AbortError per call: about five times the CPU of a grpc-js server for a no-op call
+// (`npm run bench -- rpc`, "gRPC path"). Unary calls in the binary codec without request compression, the bulk of
+// gRPC traffic, are answered here by the same service implementations, with connect's status and trailer encoding.
+// Everything else on the port (Connect, gRPC-Web, streaming, +json, compressed requests, plain HTTP) still goes to
+// connect-node, so the one-port contract is unchanged.
+import { gzip } from "node:zlib";
+import { promisify } from "node:util";
+import http2 from "node:http2";
+import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  createHandlerContext,
+  type ConnectRouter,
+  type ContextValues,
+  type HandlerContext,
+} from "@connectrpc/connect";
+import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { grpcStatusMessage } from "./grpc-status-message.js";
+import type { StreamHandler } from "./listen.js";
+
+type UnaryFn = (request: unknown, context: HandlerContext) => unknown;
+
+export interface UnaryRoute {
+  readonly service: DescService;
+  readonly method: DescMethod;
+  readonly call: UnaryFn;
+}
+
+export interface GrpcUnaryOptions {
+  /** Largest request message accepted, as connect's readMaxBytes. */
+  readMaxBytes: number;
+  /** Answers at least this large are gzipped when the client accepts gzip, as connect's compressMinBytes. */
+  compressMinBytes: number;
+  contextValues?: (stream: http2.ServerHttp2Stream) => ContextValues;
+}
+
+
+const {
+  HTTP2_HEADER_PATH,
+  HTTP2_HEADER_METHOD,
+  HTTP2_HEADER_STATUS,
+  HTTP2_HEADER_CONTENT_TYPE,
+  HTTP2_HEADER_AUTHORITY,
+  HTTP2_HEADER_SCHEME,
+} = http2.constants;
+
+/** application/grpc and application/grpc+proto: the binary codec. */
+const BINARY_GRPC = /^application\/grpc(?:\+proto)?$/i;
+const ENVELOPE_HEADER_BYTES = 5;
+const COMPRESSED_FLAG = 0b1;
+const gzipAsync = promisify(gzip);
+/** Aborts the call's signal when it ends: one shared reason, so that no AbortError (and its stack) is built per call. */
+const CALL_COMPLETE = new ConnectError("the call is complete", Code.Canceled);
+const STREAM_RESET = new ConnectError("the client reset the stream", Code.Canceled);
+
+/**
+ * A router that records each service's unary implementations while registering the service with connect as usual,
+ * so both paths run the very same functions.
+ */
+export type UnaryRoutes = Map<string, UnaryRoute>;
+
+export function recordUnaryRoutes(router: ConnectRouter, routes: UnaryRoutes): ConnectRouter {
+  return {
+    get handlers() {
+      return router.handlers;
+    },
+    service(service, implementation, options) {
+      // Per-service handler options (limits, interceptors) are connect's business: such services stay there.
+      for (const method of options === undefined ? service.methods : []) {
+        const fn = (implementation as Record<string, UnaryFn | undefined>)[method.localName];
+        if (method.methodKind === "unary" && fn !== undefined) {
+          routes.set(`/${service.typeName}/${method.name}`, { service, method, call: fn.bind(implementation) });
+        }
+      }
+      router.service(service, implementation, options);
+      return this;
+    },
+    rpc(method, implementation, options) {
+      router.rpc(method, implementation, options);
+      return this;
+    },
+  };
+}
+
+export function grpcUnaryStreamHandler(routes: ReadonlyMap<string, UnaryRoute>, options: GrpcUnaryOptions): StreamHandler {
+  return (stream, headers) => {
+    const route = routes.get(single(headers[HTTP2_HEADER_PATH]) ?? "");
+    if (route === undefined || headers[HTTP2_HEADER_METHOD] !== "POST") return false;
+    const contentType = single(headers[HTTP2_HEADER_CONTENT_TYPE]);
+    if (contentType === undefined || !BINARY_GRPC.test(contentType)) return false;
+    const encoding = single(headers["grpc-encoding"]);
+    if (encoding !== undefined && encoding !== "identity") return false;
+    void serveUnary(route, stream, headers, options);
+    return true;
+  };
+}
+
+async function serveUnary(
+  route: UnaryRoute,
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  options: GrpcUnaryOptions,
+): Promise<void> {
+  const requestSignal = new AbortController();
+  stream.once("close", () => {
+    if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) requestSignal.abort(STREAM_RESET);
+  });
+  stream.on("error", () => undefined); // a reset stream reports here; the close above handles it
+  const timeout = parseTimeout(single(headers["grpc-timeout"]) ?? null, Number.MAX_SAFE_INTEGER);
+  const context = createHandlerContext({
+    service: route.service,
+    method: route.method,
+    protocolName: "grpc",
+    requestMethod: "POST",
+    url: `${single(headers[HTTP2_HEADER_SCHEME]) ?? "http"}://${single(headers[HTTP2_HEADER_AUTHORITY]) ?? ""}${headers[HTTP2_HEADER_PATH]}`,
+    timeoutMs: timeout.timeoutMs,
+    requestSignal: requestSignal.signal,
+    requestHeader: webHeaderInit(headers),
+    responseHeader: { "content-type": "application/grpc+proto" },
+    contextValues: options.contextValues?.(stream),
+  });
+  let answer: Uint8Array | undefined;
+  let failure: ConnectError | undefined;
+  try {
+    if (timeout.error) throw timeout.error;
+    const request = parseMessage(route.method.input, await readSingleMessage(stream, route.method, options.readMaxBytes));
+    const result = await route.call(request, context);
+    const output = route.method.output;
+    answer = toBinary(output, isMessage(result, output) ? result : create(output as DescMessage, result as Record<string, unknown>));
+  } catch (err) {
+    failure = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err);
+  } finally {
+    context.abort(CALL_COMPLETE);
+  }
+  if (stream.destroyed || stream.closed) return;
+  try {
+    await respond(stream, headers, context, answer, failure, options.compressMinBytes);
+  } catch {
+    stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
+/** The request body, refused once it outgrows one envelope of readMaxBytes (the rest is read and dropped). */
+function readBody(stream: http2.ServerHttp2Stream, readMaxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const onData = (chunk: Buffer): void => {
+      length += chunk.length;
+      if (length <= readMaxBytes + ENVELOPE_HEADER_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      stream.off("data", onData);
+      stream.resume();
+      reject(new ConnectError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
+    };
+    stream.on("data", onData);
+    stream.once("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length)));
+    stream.once("close", () => reject(STREAM_RESET)); // no effect once settled
+  });
+}
+
+/** The one enveloped message of a unary request, with connect's errors for every way it can be wrong. */
+async function readSingleMessage(stream: http2.ServerHttp2Stream, method: DescMethod, readMaxBytes: number): Promise<Uint8Array> {
+  const body = await readBody(stream, readMaxBytes);
+  if (body.length === 0) throw new ConnectError(`protocol error: missing input message for ${method.methodKind} method`, Code.Unimplemented);
+  if (body.length < ENVELOPE_HEADER_BYTES) throw new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
+  const flags = body[0] as number;
+  const size = body.readUInt32BE(1);
+  if (size > readMaxBytes) {
+    throw new ConnectError(`message size ${size} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted);
+  }
+  if ((flags & COMPRESSED_FLAG) !== 0) {
+    throw new ConnectError("protocol error: received compressed message without grpc-encoding", Code.Internal);
+  }
+  const end = ENVELOPE_HEADER_BYTES + size;
+  if (body.length < end) throw new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
+  if (body.length > end) throw new ConnectError(`protocol error: received extra input message for ${method.methodKind} method`, Code.Unimplemented);
+  return body.subarray(ENVELOPE_HEADER_BYTES, end);
+}
+
+function parseMessage(schema: DescMessage, bytes: Uint8Array): unknown {
+  try {
+    return fromBinary(schema, bytes);
+  } catch (err) {
+    throw new ConnectError(`parse binary: ${err instanceof Error ? err.message : String(err)}`, Code.Internal);
+  }
+}
+
+async function respond(
+  stream: http2.ServerHttp2Stream,
+  requestHeaders: http2.IncomingHttpHeaders,
+  context: HandlerContext,
+  answer: Uint8Array | undefined,
+  failure: ConnectError | undefined,
+  compressMinBytes: number,
+): Promise<void> {
+  let frame: Buffer | undefined;
+  if (answer !== undefined) {
+    const compress = answer.byteLength >= compressMinBytes && acceptsGzip(requestHeaders["grpc-accept-encoding"]);
+    const payload = compress ? await gzipAsync(answer) : answer;
+    if (compress) context.responseHeader.set("grpc-encoding", "gzip");
+    frame = Buffer.allocUnsafe(ENVELOPE_HEADER_BYTES + payload.byteLength);
+    frame[0] = compress ? COMPRESSED_FLAG : 0;
+    frame.writeUInt32BE(payload.byteLength, 1);
+    frame.set(payload, ENVELOPE_HEADER_BYTES);
+  }
+  if (stream.destroyed || stream.closed) return;
+  const trailer = setTrailerStatus(context.responseTrailer, failure);
+  const message = trailer.get("grpc-message");
+  if (message !== null) trailer.set("grpc-message", grpcStatusMessage(message)); // as every gRPC client reads it
+  stream.respond({ [HTTP2_HEADER_STATUS]: 200, ...nodeHeaders(context.responseHeader) }, { waitForTrailers: true });
+  stream.once("wantTrailers", () => stream.sendTrailers(nodeHeaders(trailer)));
+  if (frame !== undefined) stream.end(frame);
+  else stream.end();
+}
+
+function acceptsGzip(value: string | string[] | undefined): boolean {
+  return value !== undefined && single(value)?.split(",").some((name) => name.trim() === "gzip") === true;
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Request headers as connect hands them to implementations: without HTTP/2 pseudo-headers. */
+function webHeaderInit(headers: http2.IncomingHttpHeaders): [string, string][] {
+  const entries: [string, string][] = [];
+  for (const name in headers) {
+    if (name.startsWith(":")) continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) entries.push([name, item]);
+    else entries.push([name, value]);
+  }
+  return entries;
+}
+
+function nodeHeaders(headers: Headers): http2.OutgoingHttpHeaders {
+  const out: http2.OutgoingHttpHeaders = {};
+  headers.forEach((value, name) => {
+    out[name] = value;
+  });
+  return out;
+}

@@ -1,9 +1,14 @@
 // Workload 2: the Route RPC against the no-op Ping RPC on the same gateway and port, over gRPC (two client stacks)
-// and Connect JSON. The gateway runs here on the simulated network; the callers run in a child process
-// (rpc-load.ts) so the two do not share an event loop. Each round runs Ping and Route back to back (the order
-// alternates between rounds); the ratio is the median of the per-round Route/Ping ratios.
+// and Connect JSON; and the gateway's gRPC path against a bare @grpc/grpc-js server answering the same Ping (the
+// ceiling of Node's gRPC stack). The servers run here; the callers run in a child process (rpc-load.ts) so the two
+// do not share an event loop. Each round runs the two sides back to back (the order alternates between rounds);
+// the ratio is the median of the per-round ratios.
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { create } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { GatewayService, PingResponseSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
+import { grpcServiceDefinition } from "../src/orchestrator/grpc-adapter.js";
 import { parseConfig } from "../src/config.js";
 import { startGateway } from "../src/gateway.js";
 import { silentLogger } from "../src/log.js";
@@ -12,11 +17,14 @@ import { median, round } from "./stats.js";
 
 export const TRANSPORTS = ["gRPC (connect-node, h2c)", "gRPC (@grpc/grpc-js)", "Connect JSON (HTTP/1.1)"] as const;
 export type TransportName = (typeof TRANSPORTS)[number];
+/** The grpc-js client calling a bare grpc-js server (Ping only). */
+export const BARE_GRPC_JS = "gRPC (@grpc/grpc-js) to a bare @grpc/grpc-js server";
+export type LoadTarget = TransportName | typeof BARE_GRPC_JS;
 export type RpcName = "Ping" | "Route";
 
 export interface LoadRequest {
   id: number;
-  transport: TransportName;
+  transport: LoadTarget;
   rpc: RpcName;
   concurrency: number;
   durationMs: number;
@@ -40,6 +48,8 @@ const RUN_MS = 1_000;
 const MAX_CALLS = 200_000;
 const WARMUP_MS = 300;
 const GOAL_RATIO = 0.9;
+/** The gateway's gRPC path against the bare grpc-js server, both answering Ping to the same grpc-js client. */
+const GOAL_GRPC_PATH_RATIO = 0.8;
 /** What Route asks for: a BYOC capability three of the simulated orchestrators offer. */
 const ROUTE_REQUEST = { capability: "depth" };
 
@@ -49,9 +59,9 @@ class LoadGenerator {
   private readonly pending = new Map<number, (result: LoadResult) => void>();
   private nextId = 1;
 
-  constructor(baseUrl: string) {
+  constructor(baseUrl: string, bareGrpcJsUrl: string) {
     const script = fileURLToPath(new URL("./rpc-load.ts", import.meta.url));
-    this.child = fork(script, [baseUrl, JSON.stringify(ROUTE_REQUEST)], { execArgv: ["--import", import.meta.resolve("tsx")], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child = fork(script, [baseUrl, JSON.stringify(ROUTE_REQUEST), bareGrpcJsUrl], { execArgv: ["--import", import.meta.resolve("tsx")], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.child.on("message", (message: { id: number; result: LoadResult }) => {
       this.pending.get(message.id)?.(message.result);
       this.pending.delete(message.id);
@@ -86,11 +96,14 @@ export async function benchRouteRpc(progress: (line: string) => void): Promise<B
     await gateway.discovery.refreshNow();
     const orchestrators = gateway.devnet?.uris.length ?? 0;
     progress(`rpc: gateway at ${gateway.servers.api.url} with ${orchestrators} simulated orchestrators`);
-    const load = new LoadGenerator(gateway.servers.api.url);
+    const bare = await startBareGrpcJsServer();
+    const load = new LoadGenerator(gateway.servers.api.url, bare.url);
     try {
       for (const transport of TRANSPORTS) results.push(...(await benchTransport(load, transport, orchestrators, progress)));
+      results.push(...(await benchGrpcPath(load, progress)));
     } finally {
       load.close();
+      bare.close();
     }
   } finally {
     await gateway.close();
@@ -197,6 +210,54 @@ async function benchTransport(
       ...(errors.length > 0 ? { note: errors.join("; ") } : {}),
     });
     progress(`rpc: ${transport}, ${concurrency} in flight: Route ${figures(runs.Route).requestsPerSecond}/s, Ping ${figures(runs.Ping).requestsPerSecond}/s, ratio ${ratio}`);
+  }
+  return results;
+}
+
+/** A @grpc/grpc-js server in this process answering GatewayService.Ping, with the same protobuf-es codec. */
+async function startBareGrpcJsServer(): Promise<{ url: string; close(): void }> {
+  const server = new grpc.Server();
+  const pong = create(PingResponseSchema, {});
+  const ping: grpc.handleUnaryCall<unknown, unknown> = (_call, callback) => callback(null, pong);
+  server.addService(grpcServiceDefinition(GatewayService), { ping });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+  );
+  return { url: `http://127.0.0.1:${port}`, close: () => server.forceShutdown() };
+}
+
+/** Ping through the gateway's port against Ping on the bare grpc-js server, from the same grpc-js client. */
+async function benchGrpcPath(load: LoadGenerator, progress: (line: string) => void): Promise<BenchResult[]> {
+  const gatewaySide: TransportName = "gRPC (@grpc/grpc-js)";
+  const goal = `gateway/bare >= ${GOAL_GRPC_PATH_RATIO}`;
+  await load.run({ transport: BARE_GRPC_JS, rpc: "Ping", concurrency: Math.max(...CONCURRENCY), durationMs: WARMUP_MS, maxCalls: MAX_CALLS });
+  const results: BenchResult[] = [];
+  for (const concurrency of CONCURRENCY) {
+    const gateway: Run[] = [];
+    const bare: Run[] = [];
+    const ratios: number[] = [];
+    const errors: string[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const order: LoadTarget[] = r % 2 === 0 ? [gatewaySide, BARE_GRPC_JS] : [BARE_GRPC_JS, gatewaySide];
+      for (const transport of order) {
+        const run = await measure(load, { transport, rpc: "Ping", concurrency, durationMs: RUN_MS, maxCalls: MAX_CALLS });
+        (transport === BARE_GRPC_JS ? bare : gateway).push(run);
+        if (run.errors > 0) errors.push(`${transport}: ${run.errors} errors (${run.firstError})`);
+      }
+      ratios.push((gateway[r] as Run).requestsPerSecond / (bare[r] as Run).requestsPerSecond);
+    }
+    const ratio = round(median(ratios), 3);
+    results.push({
+      name: `gRPC path: gateway port vs bare @grpc/grpc-js server, Ping, ${concurrency} in flight`,
+      parameters: { client: "@grpc/grpc-js", concurrency, rounds: ROUNDS, runMs: RUN_MS, maxCallsPerRun: MAX_CALLS, clients: "one child process, one connection per server" },
+      measured: figures(gateway),
+      baseline: figures(bare),
+      ratio,
+      goal,
+      pass: ratio >= GOAL_GRPC_PATH_RATIO && errors.length === 0,
+      ...(errors.length > 0 ? { note: errors.join("; ") } : {}),
+    });
+    progress(`rpc: gRPC path, ${concurrency} in flight: gateway ${figures(gateway).requestsPerSecond}/s, bare grpc-js ${figures(bare).requestsPerSecond}/s, ratio ${ratio}`);
   }
   return results;
 }

@@ -57,6 +57,9 @@ const implementation = {
     context.responseHeader.set("x-request-id", "req-1");
     context.responseHeader.set("x-client", context.values.get(clientAddressKey));
     context.responseHeader.set("x-echo", context.requestHeader.get("x-echo") ?? "");
+    context.responseHeader.set("x-pseudo-headers", [...context.requestHeader.keys()].filter((name) => name.startsWith(":")).join(","));
+    const timeoutMs = context.timeoutMs();
+    context.responseTrailer.set("x-deadline-known", String(timeoutMs !== undefined && timeoutMs > 0 && timeoutMs <= 60_000));
     return create(SubmitJobResponseSchema, { body: request.job?.body ?? new Uint8Array() });
   },
   reportOutcome: async (_request: unknown, context: HandlerContext) => {
@@ -115,15 +118,19 @@ interface CallResult<T> {
   response?: T;
   error?: grpc.ServiceError;
   headers?: grpc.Metadata;
+  trailers?: grpc.Metadata;
 }
 
 function call<T>(method: UnaryCall<unknown>, request: object, metadata = new grpc.Metadata(), options: grpc.CallOptions = {}): Promise<CallResult<T>> {
   return new Promise((resolve) => {
     let headers: grpc.Metadata | undefined;
+    let trailers: grpc.Metadata | undefined;
     const pending = method(request, metadata, options, (error, response) =>
-      resolve(error ? { error, headers } : { response: response as T, headers }),
+      // The status (with its trailers) is reported before the callback runs.
+      setImmediate(() => resolve(error ? { error, headers, trailers } : { response: response as T, headers, trailers })),
     );
     pending.on("metadata", (received: grpc.Metadata) => (headers = received));
+    pending.on("status", (status: grpc.StatusObject) => (trailers = status.metadata));
   });
 }
 
@@ -137,13 +144,15 @@ describe("gRPC unary calls from @grpc/grpc-js", () => {
     expect(connectRequests).toBe(before);
   });
 
-  it("carry the request's message, response headers set by the implementation, and the client's address", async () => {
+  it("carry the request's message and deadline, headers and trailers set by the implementation, and the client's address", async () => {
     const client = grpcJsClient();
     const metadata = new grpc.Metadata();
     metadata.set("x-echo", "hello");
     const body = new TextEncoder().encode("job body bytes");
-    const result = await call<SubmitJobResponse>(client.submitJob.bind(client), { job: { body } }, metadata);
+    const result = await call<SubmitJobResponse>(client.submitJob.bind(client), { job: { body } }, metadata, { deadline: Date.now() + 30_000 });
     expect(result.error).toBeUndefined();
+    expect(result.headers?.get("x-pseudo-headers")).toEqual([""]);
+    expect(result.trailers?.get("x-deadline-known")).toEqual(["true"]);
     expect(Buffer.from(result.response?.body ?? []).toString()).toBe("job body bytes");
     expect(result.headers?.get("x-request-id")).toEqual(["req-1"]);
     expect(result.headers?.get("x-echo")).toEqual(["hello"]);

@@ -9,17 +9,11 @@ import { gzip } from "node:zlib";
 import { promisify } from "node:util";
 import http2 from "node:http2";
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
-import {
-  Code,
-  ConnectError,
-  createHandlerContext,
-  type ConnectRouter,
-  type ContextValues,
-  type HandlerContext,
-} from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { grpcStatusMessage } from "./grpc-status-message.js";
 import type { StreamHandler } from "./listen.js";
+import { StreamCallContext } from "./stream-call-context.js";
 
 type UnaryFn = (request: unknown, context: HandlerContext) => unknown;
 
@@ -52,9 +46,6 @@ const BINARY_GRPC = /^application\/grpc(?:\+proto)?$/i;
 const ENVELOPE_HEADER_BYTES = 5;
 const COMPRESSED_FLAG = 0b1;
 const gzipAsync = promisify(gzip);
-/** Aborts the call's signal when it ends: one shared reason, so that no AbortError (and its stack) is built per call. */
-const CALL_COMPLETE = new ConnectError("the call is complete", Code.Canceled);
-const STREAM_RESET = new ConnectError("the client reset the stream", Code.Canceled);
 
 /**
  * A router that records each service's unary implementations while registering the service with connect as usual,
@@ -104,24 +95,13 @@ async function serveUnary(
   headers: http2.IncomingHttpHeaders,
   options: GrpcUnaryOptions,
 ): Promise<void> {
-  const requestSignal = new AbortController();
+  const timeout = parseTimeout(single(headers["grpc-timeout"]) ?? null, Number.MAX_SAFE_INTEGER);
+  const url = `${single(headers[HTTP2_HEADER_SCHEME]) ?? "http"}://${single(headers[HTTP2_HEADER_AUTHORITY]) ?? ""}${headers[HTTP2_HEADER_PATH]}`;
+  const context = new StreamCallContext(route.service, route.method, url, headers, timeout.timeoutMs, options.contextValues?.(stream));
   stream.once("close", () => {
-    if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) requestSignal.abort(STREAM_RESET);
+    if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) context.reset();
   });
   stream.on("error", () => undefined); // a reset stream reports here; the close above handles it
-  const timeout = parseTimeout(single(headers["grpc-timeout"]) ?? null, Number.MAX_SAFE_INTEGER);
-  const context = createHandlerContext({
-    service: route.service,
-    method: route.method,
-    protocolName: "grpc",
-    requestMethod: "POST",
-    url: `${single(headers[HTTP2_HEADER_SCHEME]) ?? "http"}://${single(headers[HTTP2_HEADER_AUTHORITY]) ?? ""}${headers[HTTP2_HEADER_PATH]}`,
-    timeoutMs: timeout.timeoutMs,
-    requestSignal: requestSignal.signal,
-    requestHeader: webHeaderInit(headers),
-    responseHeader: { "content-type": "application/grpc+proto" },
-    contextValues: options.contextValues?.(stream),
-  });
   let answer: Uint8Array | undefined;
   let failure: ConnectError | undefined;
   try {
@@ -133,7 +113,7 @@ async function serveUnary(
   } catch (err) {
     failure = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err);
   } finally {
-    context.abort(CALL_COMPLETE);
+    context.end();
   }
   if (stream.destroyed || stream.closed) return;
   try {
@@ -160,7 +140,7 @@ function readBody(stream: http2.ServerHttp2Stream, readMaxBytes: number): Promis
     };
     stream.on("data", onData);
     stream.once("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length)));
-    stream.once("close", () => reject(STREAM_RESET)); // no effect once settled
+    stream.once("close", () => reject(new ConnectError("the client reset the stream", Code.Canceled))); // no effect once settled
   });
 }
 
@@ -194,29 +174,36 @@ function parseMessage(schema: DescMessage, bytes: Uint8Array): unknown {
 async function respond(
   stream: http2.ServerHttp2Stream,
   requestHeaders: http2.IncomingHttpHeaders,
-  context: HandlerContext,
+  context: StreamCallContext,
   answer: Uint8Array | undefined,
   failure: ConnectError | undefined,
   compressMinBytes: number,
 ): Promise<void> {
+  const head: http2.OutgoingHttpHeaders = { [HTTP2_HEADER_STATUS]: 200, ...nodeHeaders(context.responseHeadersIfSet()), [HTTP2_HEADER_CONTENT_TYPE]: "application/grpc+proto" };
   let frame: Buffer | undefined;
   if (answer !== undefined) {
     const compress = answer.byteLength >= compressMinBytes && acceptsGzip(requestHeaders["grpc-accept-encoding"]);
     const payload = compress ? await gzipAsync(answer) : answer;
-    if (compress) context.responseHeader.set("grpc-encoding", "gzip");
+    if (compress) head["grpc-encoding"] = "gzip";
     frame = Buffer.allocUnsafe(ENVELOPE_HEADER_BYTES + payload.byteLength);
     frame[0] = compress ? COMPRESSED_FLAG : 0;
     frame.writeUInt32BE(payload.byteLength, 1);
     frame.set(payload, ENVELOPE_HEADER_BYTES);
   }
   if (stream.destroyed || stream.closed) return;
-  const trailer = setTrailerStatus(context.responseTrailer, failure);
-  const message = trailer.get("grpc-message");
-  if (message !== null) trailer.set("grpc-message", grpcStatusMessage(message)); // as every gRPC client reads it
-  stream.respond({ [HTTP2_HEADER_STATUS]: 200, ...nodeHeaders(context.responseHeader) }, { waitForTrailers: true });
-  stream.once("wantTrailers", () => stream.sendTrailers(nodeHeaders(trailer)));
+  stream.respond(head, { waitForTrailers: true });
+  stream.once("wantTrailers", () => stream.sendTrailers(trailers(context, failure)));
   if (frame !== undefined) stream.end(frame);
   else stream.end();
+}
+
+function trailers(context: StreamCallContext, failure: ConnectError | undefined): http2.OutgoingHttpHeaders {
+  const set = context.responseTrailersIfSet();
+  if (failure === undefined && set === undefined) return { "grpc-status": "0" };
+  const trailer = setTrailerStatus(set ?? new Headers(), failure);
+  const message = trailer.get("grpc-message");
+  if (message !== null) trailer.set("grpc-message", grpcStatusMessage(message)); // as every gRPC client reads it
+  return nodeHeaders(trailer);
 }
 
 function acceptsGzip(value: string | string[] | undefined): boolean {
@@ -227,22 +214,9 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Request headers as connect hands them to implementations: without HTTP/2 pseudo-headers. */
-function webHeaderInit(headers: http2.IncomingHttpHeaders): [string, string][] {
-  const entries: [string, string][] = [];
-  for (const name in headers) {
-    if (name.startsWith(":")) continue;
-    const value = headers[name];
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) entries.push([name, item]);
-    else entries.push([name, value]);
-  }
-  return entries;
-}
-
-function nodeHeaders(headers: Headers): http2.OutgoingHttpHeaders {
+function nodeHeaders(headers: Headers | undefined): http2.OutgoingHttpHeaders {
   const out: http2.OutgoingHttpHeaders = {};
-  headers.forEach((value, name) => {
+  headers?.forEach((value, name) => {
     out[name] = value;
   });
   return out;

@@ -1,18 +1,79 @@
 // gRPC client for net.Orchestrator/GetOrchestrator. Unlike go-livepeer, which dials and handshakes anew for
 // every call, it keeps one channel per orchestrator across refreshes.
+import { isIPv4, isIPv6 } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import { fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { BinaryReader } from "@bufbuild/protobuf/wire";
 import {
   Orchestrator,
+  OrchestratorInfoSchema,
   type OrchestratorInfo,
   type OrchestratorRequestSchema,
 } from "../gen/net/lp_rpc_pb.js";
 import { grpcServiceDefinition } from "./grpc-adapter.js";
+import { preEncoded } from "./orchestrator-request.js";
 
 /** go-livepeer leaves grpc-go's default client receive limit in place: 4 MiB. */
 export const MAX_ORCHESTRATOR_REPLY_BYTES = 4 * 1024 * 1024;
 
-const OrchestratorGrpcClient = grpc.makeGenericClientConstructor(grpcServiceDefinition(Orchestrator), "Orchestrator");
+/** OrchestratorInfo.price_info's field number (net.proto). */
+const PRICE_INFO_FIELD = 3;
+
+/**
+ * An OrchestratorInfo holding only its price_info, decoded from a whole reply: a price quote's reply repeats the
+ * capabilities (maps of maps, the costliest part to decode) and carries an auth token, none of which a quote reads.
+ * Every price_info record is kept, so repeated records merge exactly as in a full decode.
+ */
+export function decodePriceInfoOnly(bytes: Uint8Array): OrchestratorInfo {
+  const reader = new BinaryReader(bytes);
+  const kept: Uint8Array[] = [];
+  while (reader.pos < reader.len) {
+    const start = reader.pos;
+    const [fieldNo, wireType] = reader.tag();
+    reader.skip(wireType, fieldNo);
+    if (fieldNo === PRICE_INFO_FIELD) kept.push(bytes.subarray(start, reader.pos));
+  }
+  return fromBinary(OrchestratorInfoSchema, kept.length === 1 ? (kept[0] as Uint8Array) : Buffer.concat(kept));
+}
+
+/**
+ * The service as grpc-js sees it, with two changes that leave the bytes on the wire as they were: a request already
+ * encoded by encodeOnce (the same for every orchestrator of a sweep) is sent as is rather than encoded
+ * again per call, and a second local name for GetOrchestrator (same path) decodes only the reply's price_info.
+ */
+function orchestratorServiceDefinition(): grpc.ServiceDefinition {
+  const base = grpcServiceDefinition(Orchestrator) as Record<string, grpc.MethodDefinition<unknown, unknown>>;
+  const getOrchestrator = base.getOrchestrator as grpc.MethodDefinition<unknown, unknown>;
+  const encodeRequest = getOrchestrator.requestSerialize;
+  const withEncoded: grpc.MethodDefinition<unknown, unknown> = {
+    ...getOrchestrator,
+    requestSerialize: (request) => preEncoded(request) ?? encodeRequest(request),
+  };
+  return {
+    ...base,
+    getOrchestrator: withEncoded,
+    getOrchestratorPriceInfo: { ...withEncoded, responseDeserialize: decodePriceInfoOnly },
+  } as grpc.ServiceDefinition;
+}
+
+const OrchestratorGrpcClient = grpc.makeGenericClientConstructor(orchestratorServiceDefinition(), "Orchestrator");
+
+/**
+ * Channel options. One channel per orchestrator, up to thousands of them, each used by one call at a time every
+ * refresh: what grpc-js would otherwise set up per channel for features discovery never uses is left out.
+ */
+const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  "grpc.max_receive_message_length": MAX_ORCHESTRATOR_REPLY_BYTES,
+  // Orchestrators are polled every few seconds to minutes; keep idle channels open between refreshes.
+  "grpc.client_idle_timeout_ms": 10 * 60_000,
+  // No channelz registry entries and call counters per channel, subchannel and socket.
+  "grpc.enable_channelz": 0,
+  // Discovery makes its own decision after a failed call (back-off, next sweep): no transparent retries, no
+  // buffering of each request for them.
+  "grpc.enable_retries": 0,
+  // Each channel owns its subchannel: no global pool to search and sweep, and closing a channel frees its own.
+  "grpc.use_local_subchannel_pool": 1,
+};
 
 type OrchestratorRequestInit = MessageInitShape<typeof OrchestratorRequestSchema>;
 
@@ -32,31 +93,40 @@ export interface CallOptions {
   /** Time allowed for the whole call, connection included. */
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * Decode only the reply's price_info (see decodePriceInfoOnly): for price quotes, which read nothing else. The
+   * resolved OrchestratorInfo then has every other field at its default.
+   */
+  priceInfoOnly?: boolean;
 }
+
+type UnaryMethod = (
+  req: OrchestratorRequestInit,
+  metadata: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res?: OrchestratorInfo) => void,
+) => grpc.ClientUnaryCall;
+
+type OrchestratorGrpcClient = grpc.Client & { getOrchestrator: UnaryMethod; getOrchestratorPriceInfo: UnaryMethod };
 
 /**
  * One reusable channel per orchestrator URI. `https://` URIs use TLS without certificate verification, as
  * go-livepeer does against the self-signed certificates orchestrators generate at every start; `http://` uses h2c.
  */
 export class OrchestratorClientPool {
-  private readonly clients = new Map<string, grpc.Client>();
+  private readonly clients = new Map<string, OrchestratorGrpcClient>();
   private tlsCredentials: grpc.ChannelCredentials | undefined;
 
   getOrchestrator(uri: string, request: OrchestratorRequestInit, options: CallOptions): Promise<OrchestratorInfo> {
-    const client = this.clientFor(uri) as grpc.Client & {
-      getOrchestrator: (
-        req: OrchestratorRequestInit,
-        metadata: grpc.Metadata,
-        opts: grpc.CallOptions,
-        cb: (err: grpc.ServiceError | null, res?: OrchestratorInfo) => void,
-      ) => grpc.ClientUnaryCall;
-    };
+    const client = this.clientFor(uri);
     return new Promise((resolve, reject) => {
       if (options.signal?.aborted) {
         reject(new OrchestratorCallError(uri, "call cancelled", grpc.status.CANCELLED));
         return;
       }
-      const call = client.getOrchestrator(
+      const method = options.priceInfoOnly ? client.getOrchestratorPriceInfo : client.getOrchestrator;
+      const call = method.call(
+        client,
         request,
         new grpc.Metadata(),
         { deadline: Date.now() + options.timeoutMs },
@@ -97,22 +167,30 @@ export class OrchestratorClientPool {
     return this.tlsCredentials;
   }
 
-  private clientFor(uri: string): grpc.Client {
+  private clientFor(uri: string): OrchestratorGrpcClient {
     let client = this.clients.get(uri);
     if (!client) {
       const url = new URL(uri);
       const credentials = url.protocol === "http:" ? INSECURE : this.tls();
-      client = new OrchestratorGrpcClient(url.host, credentials, {
-        "grpc.max_receive_message_length": MAX_ORCHESTRATOR_REPLY_BYTES,
-        // Orchestrators are polled every few seconds to minutes; keep idle channels open between refreshes.
-        "grpc.client_idle_timeout_ms": 10 * 60_000,
-      });
+      client = new OrchestratorGrpcClient(grpcTarget(url), credentials, CHANNEL_OPTIONS) as unknown as OrchestratorGrpcClient;
       this.clients.set(uri, client);
     }
     return client;
   }
 }
 
+/**
+ * The grpc-js target for a URL. An IP address goes through grpc-js's ipv4:/ipv6: resolver, which hands the address
+ * straight back; the default dns: resolver would also create a c-ares resolver per channel that an address never
+ * uses. The authority (and so :authority and the TLS server name) is "host:port" either way.
+ */
+export function grpcTarget(url: URL): string {
+  // WHATWG URLs keep an IPv6 hostname in brackets ("[::1]"); url.host adds ":port" when one is given.
+  const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  if (isIPv4(host)) return `ipv4:${url.host}`;
+  if (isIPv6(host)) return `ipv6:${url.host}`;
+  return url.host;
+}
 const INSECURE = grpc.credentials.createInsecure();
 
 function describeGrpcError(err: grpc.ServiceError, timeoutMs: number): string {

@@ -1,6 +1,6 @@
 // The OrchestratorRequests the gateway sends, built the way go-livepeer builds them (server/rpc.go
 // genOrchestratorReq, core/capabilities.go ToNetCapabilities).
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { OrchestratorRequestSchema, type OrchestratorRequest } from "../gen/net/lp_rpc_pb.js";
 import { DEFAULT_CAPABILITY_IDS, capabilityBitstring } from "../network/capabilities.js";
 
@@ -50,4 +50,24 @@ export function priceQuoteRequest(
       },
     },
   });
+}
+
+/** Requests registered by encodeOnce, with their encoding. Weak: a request no longer referenced takes it along. */
+const ENCODED = new WeakMap<object, Buffer>();
+
+/**
+ * Encodes `request` now and registers the bytes, so that every call sending this very object sends them as they are
+ * instead of encoding it again: the listing request is the same for every orchestrator of a sweep, and a price-quote
+ * request the same for every orchestrator offering that (capability, model). The request is frozen (shallowly) and
+ * must not be changed afterwards; returns it.
+ */
+export function encodeOnce(request: OrchestratorRequest): OrchestratorRequest {
+  const bytes = toBinary(OrchestratorRequestSchema, request);
+  ENCODED.set(request, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return Object.freeze(request);
+}
+
+/** The bytes encodeOnce registered for this object, if it did. */
+export function preEncoded(request: unknown): Buffer | undefined {
+  return typeof request === "object" && request !== null ? ENCODED.get(request) : undefined;
 }

@@ -9,7 +9,8 @@ import { buildOffers, listedPrices, advertisedModels, quoteKey, type Offer, type
 import { priceFromPriceInfo } from "../network/price.js";
 import { NetworkSnapshot, type OrchestratorState } from "../network/snapshot.js";
 import type { OrchestratorClientPool } from "../orchestrator/orchestrator-client.js";
-import { listingRequest, priceQuoteRequest, type RequestSigner } from "../orchestrator/orchestrator-request.js";
+import { encodeOnce, listingRequest, priceQuoteRequest, type RequestSigner } from "../orchestrator/orchestrator-request.js";
+import type { OrchestratorRequest } from "../gen/net/lp_rpc_pb.js";
 import { forEachWithConcurrency } from "../util/concurrency.js";
 import type { OrchestratorSource } from "./sources.js";
 import { validateOrchestratorInfo } from "./validate-info.js";
@@ -89,6 +90,13 @@ export class Discovery {
   private readonly options: DiscoveryOptions;
   private readonly now: () => number;
   private readonly random: () => number;
+  /** The listing request, the same for every orchestrator and sweep: built and encoded once. */
+  private listing: OrchestratorRequest | undefined;
+  /**
+   * The price-quote requests of the running sweep by quoteKey, each built and encoded once however many
+   * orchestrators offer that (capability, model). New per sweep, so it holds only pairs advertised lately.
+   */
+  private quoteRequests = new Map<string, OrchestratorRequest>();
 
   constructor(
     private readonly deps: DiscoveryDeps,
@@ -146,6 +154,7 @@ export class Discovery {
   private async sweep(): Promise<NetworkSnapshot> {
     const uris = await this.deps.source.uris();
     this.syncTracked(uris);
+    this.quoteRequests = new Map();
     const due = [...this.tracked.values()].filter((t) => t.nextAttemptAt <= this.now());
     await forEachWithConcurrency(due, this.options.concurrency, (t) => this.refreshOne(t));
     return this.publish();
@@ -166,7 +175,8 @@ export class Discovery {
     const started = performance.now();
     let info: OrchestratorInfo;
     try {
-      info = await this.deps.clients.getOrchestrator(t.uri, listingRequest(this.deps.signer), {
+      this.listing ??= encodeOnce(listingRequest(this.deps.signer));
+      info = await this.deps.clients.getOrchestrator(t.uri, this.listing, {
         timeoutMs: this.options.callTimeoutMs,
         signal: this.abort.signal,
       });
@@ -211,8 +221,9 @@ export class Discovery {
       try {
         const reply = await this.deps.clients.getOrchestrator(
           t.uri,
-          priceQuoteRequest(this.deps.signer, capabilityId, modelId, this.options.gatewayVersion),
-          { timeoutMs: this.options.callTimeoutMs, signal: this.abort.signal },
+          this.quoteRequest(key, capabilityId, modelId),
+          // Only the quoted price is read from the reply: the rest of it repeats the listing.
+          { timeoutMs: this.options.callTimeoutMs, signal: this.abort.signal, priceInfoOnly: true },
         );
         const price = reply.priceInfo ? priceFromPriceInfo(reply.priceInfo) : "no price_info in the quote";
         if (typeof price === "string") throw new Error(price);
@@ -224,6 +235,15 @@ export class Discovery {
         this.deps.logger.debug({ orchestrator: t.uri, capabilityId, modelId, err: (err as Error).message }, "price quote failed");
       }
     });
+  }
+
+  private quoteRequest(key: string, capabilityId: number, modelId: string): OrchestratorRequest {
+    let request = this.quoteRequests.get(key);
+    if (request === undefined) {
+      request = encodeOnce(priceQuoteRequest(this.deps.signer, capabilityId, modelId, this.options.gatewayVersion));
+      this.quoteRequests.set(key, request);
+    }
+    return request;
   }
 
   private blockedReason(info: OrchestratorInfo): string | undefined {
@@ -275,6 +295,12 @@ export class Discovery {
     }));
     this.version += 1;
     this.current = new NetworkSnapshot(this.version, now, states);
+    // Keep the snapshot's indexed offers rather than the plain ones they were built from, so that one copy of each
+    // offer stays alive between sweeps, not two. (The next snapshot indexes them afresh, with its own states.)
+    for (const t of this.tracked.values()) {
+      const state = this.current.orchestrator(t.uri);
+      if (state?.usable) t.offers = state.offers;
+    }
     for (const listener of this.listeners) {
       try {
         listener(this.current);

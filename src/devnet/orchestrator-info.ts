@@ -7,13 +7,16 @@ import { randomBytes } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { keccak256, toUtf8Bytes } from "ethers";
 import {
+  CapabilitiesSchema,
+  HardwareInformationSchema,
   OrchestratorInfoSchema,
+  PriceInfoSchema,
   type Capabilities,
-  type CapabilitiesSchema,
   type Capabilities_CapabilityConstraints_ModelConstraintSchema,
-  type HardwareInformationSchema,
+  type HardwareInformation,
   type OrchestratorInfo,
   type OrchestratorRequest,
+  type PriceInfo,
   type TicketParamsSchema,
 } from "../gen/net/lp_rpc_pb.js";
 import {
@@ -23,7 +26,7 @@ import {
   capabilityBitstring,
 } from "../network/capabilities.js";
 import { addPrices, weiPerUnit, type WeiPerUnit } from "../network/price.js";
-import { exactPriceInfo, flooredPriceInfo, type PriceInfoInit } from "./price-info.js";
+import { exactPriceInfo, flooredPriceInfo } from "./price-info.js";
 import { modelOffers, type SimulatedModelOffer, type SimulatedOrchestratorSpec } from "./spec.js";
 
 /** Who is answering: the service URI and the 20-byte node account. */
@@ -50,6 +53,47 @@ const LIVE_VIDEO_TO_VIDEO_ID = PIPELINE_CAPABILITY_IDS.get("live-video-to-video"
 /** The error text go-livepeer returns when no requested live-video-to-video model has an idle container. */
 export const ORCHESTRATOR_CAPPED_MESSAGE = "Invalid orchestrator request: OrchestratorCapped";
 
+/**
+ * What a spec makes of every answer, worked out on its first call and then kept, as a go-livepeer orchestrator keeps
+ * its capabilities, prices and hardware between calls rather than rebuilding them per request: messages, shared by
+ * every answer built from them (answers are encoded and sent, or read, never changed).
+ */
+interface SpecAnswerParts {
+  readonly offers: readonly SimulatedModelOffer[];
+  readonly capabilities: Capabilities;
+  /** price_info of a listing: the transcoding price. */
+  readonly basePrice: PriceInfo;
+  /** capabilities_prices of a listing: the AI ones, then every BYOC one with its name (sent while registered). */
+  readonly aiPrices: readonly PriceInfo[];
+  readonly byocPrices: ReadonlyArray<{ readonly name: string; readonly price: PriceInfo }>;
+  readonly hardware: readonly HardwareInformation[];
+}
+
+/** Keyed by the spec object: specs are read-only, so what is derived from one never goes stale. */
+const answerParts = new WeakMap<SimulatedOrchestratorSpec, SpecAnswerParts>();
+
+function partsOf(spec: SimulatedOrchestratorSpec): SpecAnswerParts {
+  let parts = answerParts.get(spec);
+  if (parts === undefined) {
+    const offers = Object.freeze(modelOffers(spec));
+    parts = {
+      offers,
+      capabilities: create(CapabilitiesSchema, advertisedCapabilities(spec, offers)),
+      basePrice: create(PriceInfoSchema, exactPriceInfo(spec.transcodingPrice)),
+      aiPrices: offers.map(({ capabilityId, model }) =>
+        create(PriceInfoSchema, flooredPriceInfo(model.price, { capability: capabilityId, constraint: model.modelId })),
+      ),
+      byocPrices: spec.byoc.map((byoc) => ({
+        name: byoc.name,
+        price: create(PriceInfoSchema, flooredPriceInfo(byoc.pricePerSecond, { capability: BYOC_CAPABILITY_ID, constraint: byoc.name })),
+      })),
+      hardware: hardwareOf(spec, offers).map((init) => create(HardwareInformationSchema, init)),
+    };
+    answerParts.set(spec, parts);
+  }
+  return parts;
+}
+
 /** The answer to GetOrchestrator for this spec. */
 export function orchestratorInfoFor(
   spec: SimulatedOrchestratorSpec,
@@ -58,15 +102,15 @@ export function orchestratorInfoFor(
   ticketParams?: TicketParamsProvider,
   byocRegistered: ByocRegistration = () => true,
 ): OrchestratorInfo {
-  const offers = modelOffers(spec);
+  const parts = partsOf(spec);
   const scoped = request.capabilities;
   return create(OrchestratorInfoSchema, {
     transcoder: identity.serviceUri,
     address: identity.address,
-    capabilities: advertisedCapabilities(spec, offers),
-    priceInfo: exactPriceInfo(scoped ? quoteForCapabilities(spec, scoped) : spec.transcodingPrice),
-    capabilitiesPrices: scoped ? [] : listedPrices(spec, offers, byocRegistered),
-    hardware: scoped ? [] : hardwareOf(spec, offers),
+    capabilities: parts.capabilities,
+    priceInfo: scoped ? exactPriceInfo(quoteForCapabilities(spec, scoped)) : parts.basePrice,
+    capabilitiesPrices: scoped ? [] : listedPrices(parts, byocRegistered),
+    hardware: scoped ? [] : [...parts.hardware],
     authToken: freshAuthToken(),
     ticketParams: ticketParams?.(request),
   });
@@ -78,7 +122,7 @@ export function orchestratorInfoFor(
  * names (priced elsewhere upstream), add nothing; a zero sum falls back to the transcoding price.
  */
 export function quoteForCapabilities(spec: SimulatedOrchestratorSpec, requested: Capabilities): WeiPerUnit {
-  const offers = modelOffers(spec);
+  const offers = partsOf(spec).offers;
   let total = weiPerUnit(0n, 1n);
   for (const key of Object.keys(requested.capacities)) {
     const capabilityId = Number(key);
@@ -101,7 +145,7 @@ export function capacityRefusal(spec: SimulatedOrchestratorSpec, request: Orches
   if (request.ignoreCapacityCheck || LIVE_VIDEO_TO_VIDEO_ID === undefined) return undefined;
   const live = perCapability[LIVE_VIDEO_TO_VIDEO_ID];
   if (!live) return undefined;
-  const offers = modelOffers(spec);
+  const offers = partsOf(spec).offers;
   const hasIdle = Object.keys(live.models).some(
     (modelId) => (findOffer(offers, LIVE_VIDEO_TO_VIDEO_ID, modelId)?.model.capacity ?? 0) > 0,
   );
@@ -143,20 +187,11 @@ function advertisedCapabilities(
   };
 }
 
-/** The listing's capabilities_prices: whole wei per unit, floored, then the registered BYOC per-second prices. */
-function listedPrices(
-  spec: SimulatedOrchestratorSpec,
-  offers: readonly SimulatedModelOffer[],
-  byocRegistered: ByocRegistration,
-): PriceInfoInit[] {
-  return [
-    ...offers.map(({ capabilityId, model }) =>
-      flooredPriceInfo(model.price, { capability: capabilityId, constraint: model.modelId }),
-    ),
-    ...spec.byoc.filter((byoc) => byocRegistered(byoc.name)).map((byoc) =>
-      flooredPriceInfo(byoc.pricePerSecond, { capability: BYOC_CAPABILITY_ID, constraint: byoc.name }),
-    ),
-  ];
+/** The listing's capabilities_prices: whole wei per unit, floored, then the BYOC per-second prices registered now. */
+function listedPrices(parts: SpecAnswerParts, byocRegistered: ByocRegistration): PriceInfo[] {
+  const prices = [...parts.aiPrices];
+  for (const { name, price } of parts.byocPrices) if (byocRegistered(name)) prices.push(price);
+  return prices;
 }
 
 /** One HardwareInformation per (pipeline, model), each on GPU "0" of its worker. */
@@ -188,9 +223,11 @@ function stableGpuId(seed: string): string {
 
 function freshAuthToken() {
   const nowSeconds = BigInt(Math.floor(Date.now() / 1000));
+  // One draw for both: 32 bytes of token, 8 of session id.
+  const random = randomBytes(40);
   return {
-    token: new Uint8Array(randomBytes(32)),
-    sessionId: randomBytes(8).toString("hex"),
+    token: new Uint8Array(random.subarray(0, 32)),
+    sessionId: random.toString("hex", 32, 40),
     expiration: nowSeconds + AUTH_TOKEN_LIFETIME_SECONDS,
   };
 }

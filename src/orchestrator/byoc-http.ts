@@ -173,6 +173,8 @@ export interface ByocResponse {
 interface RequestSpec {
   method: "GET" | "POST";
   url: URL;
+  /** Precomputed parts of url (computed from it when absent). */
+  resolved?: ResolvedUrl;
   headers: http.OutgoingHttpHeaders;
   body?: Buffer;
   signal?: AbortSignal;
@@ -182,6 +184,7 @@ interface RequestSpec {
 /** Keep-alive HTTP(S) pools to orchestrators, one per origin. */
 export class ByocHttpClient {
   private readonly agents = new Map<string, http.Agent>();
+  private readonly jobUrls = new Map<string, ResolvedUrl>();
   private readonly connectTimeoutMs: number;
   private readonly maxSockets: number;
   private readonly maxFreeSockets: number;
@@ -243,28 +246,48 @@ export class ByocHttpClient {
    * the status; rejects with ByocTransportError when none arrive (timeout, abort, connection failure).
    */
   sendJob(options: SendJobOptions): Promise<ByocResponse> {
-    let url: URL;
+    let target: ResolvedUrl;
     try {
-      url = jobUrl(options.serviceUri, options.path);
+      target = this.resolveJobUrl(options.serviceUri, options.path);
     } catch (err) {
       return Promise.reject(err);
     }
     const headers: http.OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(options.headers)) {
-      if (!HOP_BY_HOP.has(name.toLowerCase())) headers[name] = value;
+    let hasLivepeer = false;
+    for (const name of Object.keys(options.headers)) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) continue;
+      if (lower === "livepeer") hasLivepeer = true;
+      headers[name] = options.headers[name];
     }
-    if (!Object.keys(headers).some((name) => name.toLowerCase() === "livepeer")) {
+    if (!hasLivepeer) {
       return Promise.reject(new RangeError("a BYOC job needs its Livepeer header"));
     }
     headers["Content-Length"] = String(options.body.length);
     return this.request({
       method: "POST",
-      url,
+      url: target.url,
+      resolved: target,
       headers,
       body: options.body,
       headerTimeoutMs: options.headerTimeoutMs,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
+  }
+
+  /**
+   * jobUrl, remembered per (serviceUri, path): a job costs a map lookup instead of four URL parses. Bounded: the
+   * memo is emptied when full (paths carry client query strings, so their number is not).
+   */
+  private resolveJobUrl(serviceUri: string, path: string): ResolvedUrl {
+    const key = `${serviceUri}\n${path}`;
+    let resolved = this.jobUrls.get(key);
+    if (resolved === undefined) {
+      resolved = resolvedUrl(jobUrl(serviceUri, path));
+      if (this.jobUrls.size >= JOB_URL_MEMO_ENTRIES) this.jobUrls.clear();
+      this.jobUrls.set(key, resolved);
+    }
+    return resolved;
   }
 
   /** Closes the pool of one orchestrator (e.g. one no longer listed). In-flight requests on it fail. */
@@ -281,7 +304,7 @@ export class ByocHttpClient {
     this.agents.clear();
   }
 
-  private agentFor(url: URL): http.Agent {
+  private agentFor(url: { readonly origin: string; readonly protocol: string }): http.Agent {
     let agent = this.agents.get(url.origin);
     if (agent === undefined) {
       const options = {
@@ -301,58 +324,87 @@ export class ByocHttpClient {
   }
 
   private request(spec: RequestSpec): Promise<ByocResponse> {
-    const target = describeTarget(spec.url);
+    const resolved = spec.resolved ?? resolvedUrl(spec.url);
+    const target = resolved.target;
     if (this.closed) return Promise.reject(new ByocTransportError("aborted", `${target}: the HTTP client is closed`, { target }));
     if (spec.signal?.aborted) {
       return Promise.reject(new ByocTransportError("aborted", `${target}: request cancelled before it was sent`, { target }));
     }
-    const agent = this.agentFor(spec.url);
+    const agent = this.agentFor(resolved);
     const requestOptions: http.RequestOptions = {
-      protocol: spec.url.protocol,
-      hostname: spec.url.hostname.replace(/^\[(.*)\]$/, "$1"),
-      port: spec.url.port === "" ? undefined : Number(spec.url.port),
-      path: `${spec.url.pathname}${spec.url.search}`,
+      protocol: resolved.protocol,
+      hostname: resolved.hostname,
+      port: resolved.port,
+      path: resolved.path,
       method: spec.method,
       headers: spec.headers,
       agent,
     };
     return new Promise<ByocResponse>((resolve, reject) => {
-      const req = (spec.url.protocol === "https:" ? https : http).request(requestOptions);
-      let response: http.IncomingMessage | undefined;
-      const fail = (err: unknown): void => {
-        cleanup();
-        if (response === undefined) reject(toTransportError(err, target, req.reusedSocket));
-      };
-      const onAbort = (): void => {
-        const error = new ByocTransportError("aborted", `${target}: request cancelled`, { target, reusedSocket: req.reusedSocket });
-        // Once the answer is in, cancelling ends its body (with this error) and closes the connection.
-        if (response === undefined) req.destroy(error);
-        else response.destroy(error);
-      };
-      const timer = setTimeout(() => {
-        req.destroy(
-          new ByocTransportError("timeout", `${target}: no response headers within ${spec.headerTimeoutMs} ms`, {
-            code: "ETIMEDOUT",
-            target,
-            reusedSocket: req.reusedSocket,
-          }),
-        );
-      }, spec.headerTimeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        spec.signal?.removeEventListener("abort", onAbort);
-      };
-      spec.signal?.addEventListener("abort", onAbort, { once: true });
-      req.on("error", fail);
-      req.on("response", (res) => {
-        clearTimeout(timer);
-        response = res;
-        // The caller's signal keeps working while the body streams; it is released when the body closes.
-        res.once("close", cleanup);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
-      });
+      const req = (resolved.protocol === "https:" ? https : http).request(requestOptions);
+      // The exchange's state lives in an object with methods, and the listeners are anonymous arrows: under tsx
+      // (esbuild keepNames) every named closure costs a defineProperty per request.
+      const exchange = new PendingExchange(req, target, spec.signal, resolve, reject);
+      exchange.timer = setTimeout(() => exchange.headerTimeout(spec.headerTimeoutMs), spec.headerTimeoutMs);
+      spec.signal?.addEventListener("abort", exchange.onAbort, { once: true });
+      req.on("error", (err) => exchange.fail(err));
+      req.on("response", (res) => exchange.answered(res));
       req.end(spec.body);
     });
+  }
+}
+
+/** One request's state until its response headers arrive, and while its body streams. */
+class PendingExchange {
+  timer: NodeJS.Timeout | undefined;
+  response: http.IncomingMessage | undefined;
+  readonly onAbort: () => void;
+  readonly cleanup: () => void;
+
+  constructor(
+    private readonly req: http.ClientRequest,
+    private readonly target: string,
+    private readonly signal: AbortSignal | undefined,
+    private readonly resolve: (response: ByocResponse) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    this.onAbort = () => this.aborted();
+    this.cleanup = () => this.release();
+  }
+
+  fail(err: unknown): void {
+    this.release();
+    if (this.response === undefined) this.reject(toTransportError(err, this.target, this.req.reusedSocket));
+  }
+
+  answered(res: http.IncomingMessage): void {
+    clearTimeout(this.timer);
+    this.response = res;
+    // The caller's signal keeps working while the body streams; it is released when the body closes.
+    res.once("close", this.cleanup);
+    this.resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
+  }
+
+  headerTimeout(ms: number): void {
+    this.req.destroy(
+      new ByocTransportError("timeout", `${this.target}: no response headers within ${ms} ms`, {
+        code: "ETIMEDOUT",
+        target: this.target,
+        reusedSocket: this.req.reusedSocket,
+      }),
+    );
+  }
+
+  private aborted(): void {
+    const error = new ByocTransportError("aborted", `${this.target}: request cancelled`, { target: this.target, reusedSocket: this.req.reusedSocket });
+    // Once the answer is in, cancelling ends its body (with this error) and closes the connection.
+    if (this.response === undefined) this.req.destroy(error);
+    else this.response.destroy(error);
+  }
+
+  private release(): void {
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener("abort", this.onAbort);
   }
 }
 
@@ -433,6 +485,35 @@ function jobUrl(serviceUri: string, path: string): URL {
 
 function describeTarget(url: URL): string {
   return `${url.origin}${url.pathname}`;
+}
+
+/** Distinct job URLs remembered per client; a few per (orchestrator, worker path, query) in practice. */
+const JOB_URL_MEMO_ENTRIES = 1_024;
+
+/** What a request needs of its URL, computed once. */
+interface ResolvedUrl {
+  readonly url: URL;
+  readonly origin: string;
+  readonly protocol: string;
+  /** Without the brackets of an IPv6 literal. */
+  readonly hostname: string;
+  readonly port: number | undefined;
+  /** pathname + search. */
+  readonly path: string;
+  /** describeTarget(url): for messages, no query string. */
+  readonly target: string;
+}
+
+function resolvedUrl(url: URL): ResolvedUrl {
+  return {
+    url,
+    origin: url.origin,
+    protocol: url.protocol,
+    hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: url.port === "" ? undefined : Number(url.port),
+    path: `${url.pathname}${url.search}`,
+    target: describeTarget(url),
+  };
 }
 
 /**

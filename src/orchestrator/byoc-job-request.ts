@@ -374,11 +374,61 @@ export function orchestratorJobHeader(job: OrchestratorJob, credentials: JobCred
 /**
  * Signs the job and returns the `Livepeer` header value for orchestrators. The value is the same for every
  * orchestrator: compute it once per job and send it on every attempt.
+ *
+ * Jobs with the same fields get the same header: the signature covers utf8(request + parameters) only, and is
+ * deterministic (RFC 6979), so a recent job's header is reused rather than rebuilt and signed again. Each entry is
+ * the header of a job this signer has actually been asked to sign; a signer without a signing key (off-chain) is
+ * keyed by its address.
  */
 export async function encodeOrchestratorJobHeader(
   job: OrchestratorJob,
   sender: JobSigner,
   options?: JobHeaderOptions,
 ): Promise<string> {
-  return orchestratorJobHeader(job, await signJobRequest(job, sender), options);
+  const key = headerCacheKey(job, options);
+  const cache = key === undefined ? undefined : headerCacheFor(sender);
+  const cached = key === undefined ? undefined : cache?.get(key);
+  if (cached !== undefined) return cached;
+  const header = orchestratorJobHeader(job, await signJobRequest(job, sender), options);
+  if (key !== undefined && cache !== undefined) {
+    if (cache.size >= HEADER_CACHE_ENTRIES) cache.clear();
+    cache.set(key, header);
+  }
+  return header;
+}
+
+/** Distinct recent jobs whose headers are kept per signer. */
+export const HEADER_CACHE_ENTRIES = 256;
+/** Jobs whose request and parameters are longer than this together are always encoded afresh. */
+export const HEADER_CACHE_MAX_JOB_CHARS = 4 * 1024;
+
+const signedHeaders = new WeakMap<JobSigner, Map<string, string>>();
+const unsignedHeaders = new Map<string, Map<string, string>>();
+
+function headerCacheFor(signer: JobSigner): Map<string, string> | undefined {
+  if (signer.sign === undefined) {
+    // Off-chain: the header depends on the address only (jobSignerOf makes a new object per call).
+    let cache = unsignedHeaders.get(signer.address);
+    if (cache === undefined) {
+      if (unsignedHeaders.size >= 16) unsignedHeaders.clear();
+      cache = new Map();
+      unsignedHeaders.set(signer.address, cache);
+    }
+    return cache;
+  }
+  let cache = signedHeaders.get(signer);
+  if (cache === undefined) {
+    cache = new Map();
+    signedHeaders.set(signer, cache);
+  }
+  return cache;
+}
+
+/** Every input of the header, unambiguously; undefined for jobs too large to be worth keeping. */
+function headerCacheKey(job: OrchestratorJob, options: JobHeaderOptions | undefined): string | undefined {
+  if (job.request.length + job.parameters.length > HEADER_CACHE_MAX_JOB_CHARS) return undefined;
+  const id = job.id ?? "";
+  const search = options === undefined ? "" : `${options.orchSearchTimeoutNs ?? ""}/${options.orchSearchRespTimeoutNs ?? ""}`;
+  // Lengths first, so that no choice of field contents can make two different jobs share a key.
+  return `${id.length}:${job.request.length}:${job.parameters.length}:${job.capability.length}:${job.timeoutSeconds}:${search}:${id}${job.request}${job.parameters}${job.capability}`;
 }

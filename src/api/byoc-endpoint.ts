@@ -44,14 +44,14 @@ const FAILURE_STATUS: Readonly<Record<JobFailureCode, number>> = {
 
 /** True when the request was for the BYOC endpoint (and has been answered, or is being answered). */
 export function handleByocRequest(deps: ByocEndpointDeps, req: Request, res: Response): boolean {
-  const url = new URL(req.url ?? "/", "http://gateway");
+  const url = requestTarget(req.url ?? "/");
   if (!url.pathname.startsWith(BYOC_REQUEST_PREFIX)) return false;
   if (req.method !== "POST") {
     res.setHeader("Allow", "POST");
     sendError(res, 405, `${req.method} is not allowed on ${BYOC_REQUEST_PREFIX}: use POST`);
     return true;
   }
-  const requestId = randomBytes(8).toString("hex");
+  const requestId = nextRequestId();
   res.setHeader("X-Request-Id", requestId);
   const abort = new AbortController();
   // The client went away before the answer was complete: stop the orchestrator request too.
@@ -66,7 +66,7 @@ export function handleByocRequest(deps: ByocEndpointDeps, req: Request, res: Res
   return true;
 }
 
-async function serve(deps: ByocEndpointDeps, req: Request, res: Response, url: URL, requestId: string, signal: AbortSignal): Promise<void> {
+async function serve(deps: ByocEndpointDeps, req: Request, res: Response, url: RequestTarget, requestId: string, signal: AbortSignal): Promise<void> {
   let spec: JobSpec;
   try {
     const header = req.headers["livepeer"];
@@ -99,7 +99,8 @@ async function serve(deps: ByocEndpointDeps, req: Request, res: Response, url: U
   const release = deps.clientLimits.tryAcquire(client);
   if (release === undefined) return sendError(res, 429, deps.clientLimits.refusal(client));
   try {
-    const logger = deps.logger.child({ requestId, capability: spec.capability, ...(spec.jobId ? { jobId: spec.jobId } : {}) });
+    // Most jobs log nothing: the child logger is only made when something is logged.
+    const logger = lazyChildLogger(deps.logger, { requestId, capability: spec.capability, ...(spec.jobId ? { jobId: spec.jobId } : {}) });
     let answer: JobAnswer;
     try {
       answer = await deps.runner.run(spec, signal, logger);
@@ -188,6 +189,68 @@ function drained(res: Response): Promise<void> {
     };
     res.on("drain", done);
     res.on("close", done);
+  });
+}
+
+/** The parts of a request's URL this endpoint uses. */
+export interface RequestTarget {
+  readonly pathname: string;
+  /** "" or "?…". */
+  readonly search: string;
+}
+
+/** An origin-form path that the WHATWG URL parser leaves exactly as it is (no dot segments, escapes or odd bytes). */
+const PLAIN_PATH = /^(?!\/\/)(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9._~!$&()*+,;=:@-]*)+$/;
+/** A query string the parser leaves as it is. */
+const PLAIN_QUERY = /^[A-Za-z0-9._~!$&()*+,;=:@/?%-]*$/;
+
+/**
+ * `new URL(target, "http://gateway")`'s pathname and search, without parsing when the target is plain (the usual
+ * case); anything else goes through the URL parser, so dot segments, escapes and odd characters resolve as before.
+ */
+export function requestTarget(target: string): RequestTarget {
+  const q = target.indexOf("?");
+  const path = q < 0 ? target : target.slice(0, q);
+  const query = q < 0 ? "" : target.slice(q + 1);
+  if (PLAIN_PATH.test(path) && PLAIN_QUERY.test(query)) return { pathname: path, search: query === "" ? "" : `?${query}` };
+  const url = new URL(target, "http://gateway");
+  return { pathname: url.pathname, search: url.search };
+}
+
+/** Request ids (16 hex digits) are cut from a pool of random bytes, refilled 4 KiB at a time. */
+const ID_BYTES = 8;
+let idPool = Buffer.alloc(0);
+let idOffset = 0;
+
+export function nextRequestId(): string {
+  if (idOffset + ID_BYTES > idPool.length) {
+    idPool = randomBytes(ID_BYTES * 512);
+    idOffset = 0;
+  }
+  const id = idPool.toString("hex", idOffset, idOffset + ID_BYTES);
+  idOffset += ID_BYTES;
+  return id;
+}
+
+/**
+ * `parent.child(bindings)`, made on first use: a job that logs nothing does not pay for a child logger. Every
+ * property read (a log method, level, bindings()) is served by the real child.
+ */
+export function lazyChildLogger(parent: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  const real = (): Logger => (child ??= parent.child(bindings));
+  return new Proxy({} as Logger, {
+    get(_target, property) {
+      const logger = real();
+      const value: unknown = Reflect.get(logger, property, logger);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(logger) : value;
+    },
+    set(_target, property, value) {
+      return Reflect.set(real(), property, value);
+    },
+    has(_target, property) {
+      return Reflect.has(real(), property);
+    },
   });
 }
 

@@ -1,19 +1,10 @@
 // Child process of the forwarding benchmark: simulated BYOC orchestrators in their own event loop, so that the
 // gateway under test and the orchestrators do not share a CPU thread. Sends { uris, serviceUris } once listening;
 // takes { fault } messages; exits when the parent disconnects.
-import type { ByocFault } from "../src/devnet/byoc-faults.js";
 import { startDevnet } from "../src/devnet/network.js";
 import type { SimulatedOrchestratorSpec } from "../src/devnet/spec.js";
 import { weiPerUnit } from "../src/network/price.js";
-
-export const BENCH_CAPABILITY = "echo";
-
-/** "cheap" ranks first when price decides; the failover benchmark makes it fail. */
-export const BENCH_ORCHESTRATORS = ["cheap", "steady"] as const;
-
-export interface FaultMessage {
-  fault: { orchestrator: string; capability: string; fault: ByocFault } | "clear";
-}
+import { BENCH_CAPABILITY, type FaultMessage } from "./byoc-bench-network.js";
 
 function spec(name: string, price: bigint): SimulatedOrchestratorSpec {
   return { name, version: "0.8.9", transcodingPrice: weiPerUnit(1n, 1n), pipelines: {}, byoc: [{ name: BENCH_CAPABILITY, pricePerSecond: weiPerUnit(price, 1n), capacity: 4096 }] };

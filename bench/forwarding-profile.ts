@@ -17,7 +17,7 @@ import { startGateway } from "../src/gateway.js";
 import { silentLogger } from "../src/log.js";
 import { encodeOrchestratorJobHeader, parseClientJobRequest } from "../src/orchestrator/byoc-job-request.js";
 import { ZeroAddress } from "ethers";
-import { BENCH_CAPABILITY } from "./byoc-orchestrators.js";
+import { BENCH_CAPABILITY } from "./byoc-bench-network.js";
 import type { JobLoadRequest, JobLoadResult } from "./byoc-load.js";
 
 const args = process.argv.slice(2);

@@ -10,7 +10,7 @@ import { startGateway, type Gateway } from "../src/gateway.js";
 import { silentLogger } from "../src/log.js";
 import { encodeOrchestratorJobHeader, parseClientJobRequest } from "../src/orchestrator/byoc-job-request.js";
 import { ZeroAddress } from "ethers";
-import { BENCH_CAPABILITY, type FaultMessage } from "./byoc-orchestrators.js";
+import { BENCH_CAPABILITY, type FaultMessage } from "./byoc-bench-network.js";
 import type { JobLoadRequest, JobLoadResult } from "./byoc-load.js";
 import type { BenchResult } from "./report.js";
 import { median, round } from "./stats.js";

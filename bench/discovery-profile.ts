@@ -3,11 +3,12 @@
 // refresh, so that start-up is left out. Writes four .cpuprofile files; summarise them with
 // bench/cpuprofile-summary.ts.
 //
-//   npx tsx bench/discovery-profile.ts [count=1000] [outDir=/tmp/discovery-profile] [concurrency=64]
+//   npx tsx bench/discovery-profile.ts [count=1000] [outDir=<os tmpdir>/discovery-profile] [concurrency=64]
 //
 // outDir "-" measures the same way without profiling.
 import { mkdir, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Discovery } from "../src/discovery/discovery.js";
 import { StaticSource } from "../src/discovery/sources.js";
@@ -17,7 +18,7 @@ import { OrchestratorClientPool } from "../src/orchestrator/orchestrator-client.
 import { startOrchestrators } from "./discovery.js";
 
 const count = Number(process.argv[2] ?? "1000");
-const outDir = process.argv[3] ?? "/tmp/discovery-profile";
+const outDir = process.argv[3] ?? join(tmpdir(), "discovery-profile");
 const concurrency = Number(process.argv[4] ?? "64");
 const profiling = outDir !== "-";
 if (profiling) await mkdir(outDir, { recursive: true });

@@ -1,23 +1,35 @@
 // The last N success/failure results of one key: a success rate that forgets old history in bounded memory.
 
+/** Bits per word: small integers, which V8 keeps unboxed in a plain array. */
+const BITS_PER_WORD = 30;
+
 export class OutcomeWindow {
-  private readonly failed: Uint8Array; // ring buffer: 1 = failure, 0 = success
+  /**
+   * Ring buffer of failure bits (1 = failure), packed into small integers. Health is kept for every key with an
+   * outcome, tens of thousands on a large network: at the default size of 50 a Uint8Array cost 320 bytes per key,
+   * the window with its two words costs about 130.
+   */
+  private readonly failed: number[];
   private next = 0;
   private filled = 0;
   private failures = 0;
 
-  constructor(size: number) {
-    this.failed = new Uint8Array(size);
+  constructor(private readonly size: number) {
+    this.failed = new Array<number>(Math.ceil(size / BITS_PER_WORD)).fill(0);
   }
 
   push(failure: boolean): void {
-    const size = this.failed.length;
-    if (this.filled === size) this.failures -= this.failed[this.next] as number;
-    else this.filled++;
-    const bit = failure ? 1 : 0;
-    this.failed[this.next] = bit;
-    this.failures += bit;
-    this.next = this.next + 1 === size ? 0 : this.next + 1;
+    const word = (this.next / BITS_PER_WORD) | 0;
+    const bit = 1 << this.next % BITS_PER_WORD;
+    const bits = this.failed[word] as number;
+    if (this.filled === this.size) {
+      if ((bits & bit) !== 0) this.failures--;
+    } else {
+      this.filled++;
+    }
+    this.failed[word] = failure ? bits | bit : bits & ~bit;
+    if (failure) this.failures++;
+    this.next = this.next + 1 === this.size ? 0 : this.next + 1;
   }
 
   /** Forgets every outcome. */

@@ -84,7 +84,8 @@ export function grpcUnaryStreamHandler(routes: ReadonlyMap<string, UnaryRoute>, 
     if (contentType === undefined || !BINARY_GRPC.test(contentType)) return false;
     const encoding = single(headers["grpc-encoding"]);
     if (encoding !== undefined && encoding !== "identity") return false;
-    void serveUnary(route, stream, headers, options);
+    // Whatever goes wrong in one call ends that stream, never the process or the session's other calls.
+    serveUnary(route, stream, headers, options).catch(() => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
     return true;
   };
 }

@@ -1,16 +1,16 @@
 // gRPC unary calls served straight from HTTP/2 streams. connect-node serves every call through Node's http2
-// compatibility layer (Http2ServerRequest/Response), then a chain of async iterables, two AbortControllers, three
+// compatibility layer (Http2ServerRequest/Response), then a chain of async iterables, three AbortControllers, three
 // Headers copies and an AbortError per call: about five times the CPU of a grpc-js server for a no-op call
 // (`npm run bench -- rpc`, "gRPC path"). Unary calls in the binary codec without request compression, the bulk of
 // gRPC traffic, are answered here by the same service implementations, with connect's status and trailer encoding.
 // Everything else on the port (Connect, gRPC-Web, streaming, +json, compressed requests, plain HTTP) still goes to
 // connect-node, so the one-port contract is unchanged.
-import { gzip } from "node:zlib";
-import { promisify } from "node:util";
 import http2 from "node:http2";
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type ContextValues, type HandlerContext } from "@connectrpc/connect";
+import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { compressionGzip } from "@connectrpc/connect-node";
 import { grpcStatusMessage } from "./grpc-status-message.js";
 import type { StreamHandler } from "./listen.js";
 import { StreamCallContext } from "./stream-call-context.js";
@@ -31,7 +31,6 @@ export interface GrpcUnaryOptions {
   contextValues?: (stream: http2.ServerHttp2Stream) => ContextValues;
 }
 
-
 const {
   HTTP2_HEADER_PATH,
   HTTP2_HEADER_METHOD,
@@ -45,14 +44,14 @@ const {
 const BINARY_GRPC = /^application\/grpc(?:\+proto)?$/i;
 const ENVELOPE_HEADER_BYTES = 5;
 const COMPRESSED_FLAG = 0b1;
-const gzipAsync = promisify(gzip);
+
+/** Unary implementations by request path ("/package.Service/Method"). */
+export type UnaryRoutes = Map<string, UnaryRoute>;
 
 /**
  * A router that records each service's unary implementations while registering the service with connect as usual,
  * so both paths run the very same functions.
  */
-export type UnaryRoutes = Map<string, UnaryRoute>;
-
 export function recordUnaryRoutes(router: ConnectRouter, routes: UnaryRoutes): ConnectRouter {
   return {
     get handlers() {
@@ -116,12 +115,7 @@ async function serveUnary(
   } finally {
     context.end();
   }
-  if (stream.destroyed || stream.closed) return;
-  try {
-    await respond(stream, headers, context, answer, failure, options.compressMinBytes);
-  } catch {
-    stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-  }
+  await respond(stream, headers, context, answer, failure, options.compressMinBytes);
 }
 
 /** The request body, refused once it outgrows one envelope of readMaxBytes (the rest is read and dropped). */
@@ -181,17 +175,13 @@ async function respond(
   compressMinBytes: number,
 ): Promise<void> {
   const head: http2.OutgoingHttpHeaders = { [HTTP2_HEADER_STATUS]: 200, ...nodeHeaders(context.responseHeadersIfSet()), [HTTP2_HEADER_CONTENT_TYPE]: "application/grpc+proto" };
-  let frame: Buffer | undefined;
+  let frame: Uint8Array | undefined;
   if (answer !== undefined) {
     const compress = answer.byteLength >= compressMinBytes && acceptsGzip(requestHeaders["grpc-accept-encoding"]);
-    const payload = compress ? await gzipAsync(answer) : answer;
-    if (compress) head["grpc-encoding"] = "gzip";
-    frame = Buffer.allocUnsafe(ENVELOPE_HEADER_BYTES + payload.byteLength);
-    frame[0] = compress ? COMPRESSED_FLAG : 0;
-    frame.writeUInt32BE(payload.byteLength, 1);
-    frame.set(payload, ENVELOPE_HEADER_BYTES);
+    if (compress) head["grpc-encoding"] = compressionGzip.name;
+    frame = compress ? encodeEnvelope(COMPRESSED_FLAG, await compressionGzip.compress(answer)) : encodeEnvelope(0, answer);
   }
-  if (stream.destroyed || stream.closed) return;
+  if (stream.destroyed || stream.closed) return; // the client is gone: nobody to answer
   stream.respond(head, { waitForTrailers: true });
   stream.once("wantTrailers", () => stream.sendTrailers(trailers(context, failure)));
   if (frame !== undefined) stream.end(frame);
@@ -208,7 +198,7 @@ function trailers(context: StreamCallContext, failure: ConnectError | undefined)
 }
 
 function acceptsGzip(value: string | string[] | undefined): boolean {
-  return value !== undefined && single(value)?.split(",").some((name) => name.trim() === "gzip") === true;
+  return value !== undefined && single(value)?.split(",").some((name) => name.trim() === compressionGzip.name) === true;
 }
 
 function single(value: string | string[] | undefined): string | undefined {

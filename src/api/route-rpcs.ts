@@ -22,6 +22,7 @@ import type { WarmPolicy as Policy } from "../routing/selector.js";
 import { candidateHealthSummary, cachedRetryProfileMessage, healthSummary, outcomeFromMessage } from "./health-messages.js";
 import { usdPerUnit } from "./usd.js";
 import type { EthUsdRate } from "../network/currency.js";
+import { BoundedCache } from "../util/bounded-cache.js";
 
 const WARM_POLICIES: Readonly<Record<number, Policy>> = {
   [WarmPolicy.UNSPECIFIED]: "prefer",
@@ -49,17 +50,11 @@ export function weiPrice(price: WeiPerUnit | undefined): WeiPrice | undefined {
 }
 
 /** Durations of whole milliseconds, shared: latencies repeat from one response to the next. */
-const durations = new Map<number, Duration>();
-const MAX_DURATIONS = 10_000;
+const durations = new BoundedCache<number, Duration>(10_000);
 
 function milliseconds(ms: number): Duration {
   const whole = Math.round(ms);
-  let duration = durations.get(whole);
-  if (duration === undefined) {
-    if (durations.size >= MAX_DURATIONS) durations.clear();
-    durations.set(whole, (duration = durationFromMs(whole)));
-  }
-  return duration;
+  return durations.getOrCreate(whole, () => durationFromMs(whole));
 }
 
 export function route(router: Router, request: RouteRequest, rate: EthUsdRate | undefined): RouteResponse {

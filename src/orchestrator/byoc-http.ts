@@ -10,6 +10,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { Duplex, Readable } from "node:stream";
 import { CAPABILITY_HEADER, ETH_ADDRESS_HEADER, type JobToken, parseJobToken } from "./byoc-token.js";
+import { BoundedCache } from "../util/bounded-cache.js";
 
 /** go-livepeer's common.HTTPDialTimeout: TCP connect plus TLS handshake. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
@@ -172,9 +173,7 @@ export interface ByocResponse {
 
 interface RequestSpec {
   method: "GET" | "POST";
-  url: URL;
-  /** Precomputed parts of url (computed from it when absent). */
-  resolved?: ResolvedUrl;
+  url: ResolvedUrl;
   headers: http.OutgoingHttpHeaders;
   body?: Buffer;
   signal?: AbortSignal;
@@ -184,7 +183,8 @@ interface RequestSpec {
 /** Keep-alive HTTP(S) pools to orchestrators, one per origin. */
 export class ByocHttpClient {
   private readonly agents = new Map<string, http.Agent>();
-  private readonly jobUrls = new Map<string, ResolvedUrl>();
+  /** jobUrl results by (serviceUri, path): paths carry client query strings, so the number of keys is not bounded. */
+  private readonly jobUrls = new BoundedCache<string, ResolvedUrl>(JOB_URL_MEMO_ENTRIES);
   private readonly connectTimeoutMs: number;
   private readonly maxSockets: number;
   private readonly maxFreeSockets: number;
@@ -214,7 +214,7 @@ export class ByocHttpClient {
     try {
       for (let attempt = 0; ; attempt++) {
         try {
-          const response = await this.request({ method: "GET", url, headers, signal, headerTimeoutMs: timeoutMs });
+          const response = await this.request({ method: "GET", url: resolvedUrl(url), headers, signal, headerTimeoutMs: timeoutMs });
           if (response.status !== 200) {
             throw new ByocHttpError(response.status, await readBodyText(response.body, ERROR_BODY_BYTES), target);
           }
@@ -266,8 +266,7 @@ export class ByocHttpClient {
     headers["Content-Length"] = String(options.body.length);
     return this.request({
       method: "POST",
-      url: target.url,
-      resolved: target,
+      url: target,
       headers,
       body: options.body,
       headerTimeoutMs: options.headerTimeoutMs,
@@ -280,14 +279,7 @@ export class ByocHttpClient {
    * memo is emptied when full (paths carry client query strings, so their number is not).
    */
   private resolveJobUrl(serviceUri: string, path: string): ResolvedUrl {
-    const key = `${serviceUri}\n${path}`;
-    let resolved = this.jobUrls.get(key);
-    if (resolved === undefined) {
-      resolved = resolvedUrl(jobUrl(serviceUri, path));
-      if (this.jobUrls.size >= JOB_URL_MEMO_ENTRIES) this.jobUrls.clear();
-      this.jobUrls.set(key, resolved);
-    }
-    return resolved;
+    return this.jobUrls.getOrCreate(`${serviceUri}\n${path}`, () => resolvedUrl(jobUrl(serviceUri, path)));
   }
 
   /** Closes the pool of one orchestrator (e.g. one no longer listed). In-flight requests on it fail. */
@@ -324,7 +316,7 @@ export class ByocHttpClient {
   }
 
   private request(spec: RequestSpec): Promise<ByocResponse> {
-    const resolved = spec.resolved ?? resolvedUrl(spec.url);
+    const resolved = spec.url;
     const target = resolved.target;
     if (this.closed) return Promise.reject(new ByocTransportError("aborted", `${target}: the HTTP client is closed`, { target }));
     if (spec.signal?.aborted) {
@@ -492,7 +484,6 @@ const JOB_URL_MEMO_ENTRIES = 1_024;
 
 /** What a request needs of its URL, computed once. */
 interface ResolvedUrl {
-  readonly url: URL;
   readonly origin: string;
   readonly protocol: string;
   /** Without the brackets of an IPv6 literal. */
@@ -506,7 +497,6 @@ interface ResolvedUrl {
 
 function resolvedUrl(url: URL): ResolvedUrl {
   return {
-    url,
     origin: url.origin,
     protocol: url.protocol,
     hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),

@@ -13,6 +13,7 @@ import { goInteger, goString, goStruct } from "../api/gojson.js";
 import type { GatewayIdentity } from "../eth/identity.js";
 import { describeJson, type ExactJson, isJsonObject, JsonNumber, parseExactJson } from "../util/exact-json.js";
 import { decodeStdBase64, encodeStdBase64 } from "./byoc-base64.js";
+import { BoundedCache } from "../util/bounded-cache.js";
 
 /** The header carrying the job request, client → gateway and gateway → orchestrator. */
 export const LIVEPEER_HEADER = "Livepeer";
@@ -386,14 +387,12 @@ export async function encodeOrchestratorJobHeader(
   options?: JobHeaderOptions,
 ): Promise<string> {
   const key = headerCacheKey(job, options);
-  const cache = key === undefined ? undefined : headerCacheFor(sender);
-  const cached = key === undefined ? undefined : cache?.get(key);
+  if (key === undefined) return orchestratorJobHeader(job, await signJobRequest(job, sender), options);
+  const cache = headerCacheFor(sender);
+  const cached = cache.get(key);
   if (cached !== undefined) return cached;
   const header = orchestratorJobHeader(job, await signJobRequest(job, sender), options);
-  if (key !== undefined && cache !== undefined) {
-    if (cache.size >= HEADER_CACHE_ENTRIES) cache.clear();
-    cache.set(key, header);
-  }
+  cache.set(key, header);
   return header;
 }
 
@@ -402,25 +401,16 @@ export const HEADER_CACHE_ENTRIES = 256;
 /** Jobs whose request and parameters are longer than this together are always encoded afresh. */
 export const HEADER_CACHE_MAX_JOB_CHARS = 4 * 1024;
 
-const signedHeaders = new WeakMap<JobSigner, Map<string, string>>();
-const unsignedHeaders = new Map<string, Map<string, string>>();
+type HeaderCache = BoundedCache<string, string>;
+const newHeaderCache = (): HeaderCache => new BoundedCache(HEADER_CACHE_ENTRIES);
+const signedHeaders = new WeakMap<JobSigner, HeaderCache>();
+const unsignedHeaders = new BoundedCache<string, HeaderCache>(16);
 
-function headerCacheFor(signer: JobSigner): Map<string, string> | undefined {
-  if (signer.sign === undefined) {
-    // Off-chain: the header depends on the address only (jobSignerOf makes a new object per call).
-    let cache = unsignedHeaders.get(signer.address);
-    if (cache === undefined) {
-      if (unsignedHeaders.size >= 16) unsignedHeaders.clear();
-      cache = new Map();
-      unsignedHeaders.set(signer.address, cache);
-    }
-    return cache;
-  }
+function headerCacheFor(signer: JobSigner): HeaderCache {
+  // Off-chain: the header depends on the address only (jobSignerOf makes a new object per call).
+  if (signer.sign === undefined) return unsignedHeaders.getOrCreate(signer.address, newHeaderCache);
   let cache = signedHeaders.get(signer);
-  if (cache === undefined) {
-    cache = new Map();
-    signedHeaders.set(signer, cache);
-  }
+  if (cache === undefined) signedHeaders.set(signer, (cache = newHeaderCache()));
   return cache;
 }
 

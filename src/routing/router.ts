@@ -11,6 +11,7 @@ import type { PriceCeilings, ResolvedCeiling } from "./price-ceilings.js";
 import type { ResolvedRetryProfile, RetryProfiles } from "./retry-profiles.js";
 import { newRouteId, RouteStore } from "./route-store.js";
 import { selectCandidates, type RankingWeights, type Selection, type SelectorContext, type WarmPolicy } from "./selector.js";
+import { BoundedCache } from "../util/bounded-cache.js";
 
 export interface RouteInput {
   capability: string;
@@ -61,7 +62,8 @@ export class Router {
   /** Retry profiles of offered capabilities, until reconfigure(). */
   private readonly profileCache = new Map<string, ResolvedRetryProfile>();
   /** Request price caps (max_price_per_unit text) in wei: parsing and converting them costs more than the decision. */
-  private readonly capCache = new Map<string, WeiPerUnit>();
+  /** Clients tend to send the same few caps; a flood of distinct ones just starts the cache over. */
+  private readonly capCache = new BoundedCache<string, WeiPerUnit>(MAX_CACHED);
 
   constructor(
     private readonly network: { readonly snapshot: NetworkSnapshot },
@@ -231,8 +233,6 @@ export class Router {
     } catch (err) {
       throw invalid((err as Error).message);
     }
-    // Clients tend to send the same few caps; a flood of distinct ones just starts the cache over.
-    if (this.capCache.size >= MAX_CACHED) this.capCache.clear();
     this.capCache.set(requested, cap);
     return cap;
   }

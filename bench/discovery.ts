@@ -1,7 +1,8 @@
 // Workload 4: discovery of 100 and 1,000 TLS orchestrators (served by a child process): the first sweep's wall time,
 // a steady-state refresh's CPU time, and the gateway's resident memory; then the memory of an index of 10,000
 // orchestrators (a synthetic network, as the selection benchmark builds it).
-import { fork, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
+import { forkScript } from "./children.js";
 import { fileURLToPath } from "node:url";
 import { Discovery } from "../src/discovery/discovery.js";
 import { StaticSource } from "../src/discovery/sources.js";
@@ -29,15 +30,9 @@ export interface OrchestratorsProcess {
 }
 
 export async function startOrchestrators(count: number): Promise<OrchestratorsProcess> {
-  const child = fork(fileURLToPath(new URL("./discovery-orchestrators.ts", import.meta.url)), [String(count)], {
-    // BENCH_ORCHESTRATORS_CPU_PROF=<dir> profiles the orchestrators' process too (it shares the machine's cores).
-    execArgv: [
-      "--import",
-      import.meta.resolve("tsx"),
-      ...(process.env.BENCH_ORCHESTRATORS_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_ORCHESTRATORS_CPU_PROF}`] : []),
-    ],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
+  // BENCH_ORCHESTRATORS_CPU_PROF=<dir> profiles the orchestrators' process too (it shares the machine's cores).
+  const profileDir = process.env.BENCH_ORCHESTRATORS_CPU_PROF;
+  const child = forkScript("./discovery-orchestrators.ts", [String(count)], profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []);
   const uris = await new Promise<string[]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${count} orchestrators did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
     child.once("message", (message: { uris: string[] }) => {

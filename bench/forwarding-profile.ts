@@ -8,10 +8,10 @@
 // too). With --profile, the gateway's measured run is CPU-profiled (node:inspector) into DIR; with
 // --profile-children the two children run with --cpu-prof into DIR as well. Summarise a profile with
 // bench/cpuprofile-summary.ts. Traffic stays on 127.0.0.1; every run is bounded by a count and by time.
-import { fork, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { forkScript, nextMessage } from "./children.js";
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { fileURLToPath } from "node:url";
 import { parseConfig } from "../src/config.js";
 import { startGateway } from "../src/gateway.js";
 import { silentLogger } from "../src/log.js";
@@ -33,22 +33,8 @@ const profileChildren = args.includes("--profile-children");
 const MAX_MS = 20_000;
 
 function forkChild(file: string, name: string): ChildProcess {
-  const execArgv = ["--import", import.meta.resolve("tsx")];
-  if (profileChildren && profileDir !== undefined) execArgv.push("--cpu-prof", `--cpu-prof-dir=${profileDir}/${name}`);
-  return fork(fileURLToPath(new URL(file, import.meta.url)), [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-}
-
-function nextMessage<T>(child: ChildProcess, accept: (m: unknown) => m is T): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("child did not answer")), MAX_MS + 30_000);
-    const on = (m: unknown) => {
-      if (!accept(m)) return;
-      clearTimeout(timer);
-      child.off("message", on);
-      resolve(m);
-    };
-    child.on("message", on);
-  });
+  const profiling = profileChildren && profileDir !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}/${name}`] : [];
+  return forkScript(file, [], profiling);
 }
 
 /** utime + stime of a process in µs (Linux). */
@@ -64,14 +50,14 @@ const load = forkChild("./byoc-load.ts", "load");
 let nextId = 1;
 async function runLoad(target: string, header: string, count: number): Promise<JobLoadResult> {
   const id = nextId++;
-  const answer = nextMessage(load, (m): m is { id: number; result: JobLoadResult } => (m as { id?: number }).id === id);
+  const answer = nextMessage(load, (m): m is { id: number; result: JobLoadResult } => (m as { id?: number }).id === id, MAX_MS + 30_000, "load run");
   const request: JobLoadRequest = { id, target, livepeerHeader: header, concurrency, count, maxMs: MAX_MS };
   load.send(request);
   return (await answer).result;
 }
 
 try {
-  const network = await nextMessage(orchestrators, (m): m is { uris: string[]; serviceUris: string[] } => Array.isArray((m as { uris?: unknown }).uris));
+  const network = await nextMessage(orchestrators, (m): m is { uris: string[]; serviceUris: string[] } => Array.isArray((m as { uris?: unknown }).uris), MAX_MS + 30_000, "orchestrators start");
   const gateway = await startGateway(
     parseConfig([
       "-orchAddr", network.uris.join(","), "-httpAddr", "127.0.0.1:0", "-cliAddr", "off",

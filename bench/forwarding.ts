@@ -2,8 +2,8 @@
 // run, at 1, 16 and 64 in flight; and workload 5: what one failed attempt (connection refused, 500, reset) adds
 // before the success on the next orchestrator. Three processes: orchestrators (byoc-orchestrators.ts), the load
 // generator (byoc-load.ts) and the gateway, here.
-import { fork, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
+import { forkScript, nextMessage } from "./children.js";
 import { parseConfig } from "../src/config.js";
 import type { ByocFault } from "../src/devnet/byoc-faults.js";
 import { startGateway, type Gateway } from "../src/gateway.js";
@@ -29,30 +29,6 @@ const FAILOVER_FAULTS: ReadonlyArray<[string, string, ByocFault]> = [
   ["connection reset", BENCH_CAPABILITY, { mode: "crash" }],
 ];
 
-function forkChild(file: string): ChildProcess {
-  return fork(fileURLToPath(new URL(file, import.meta.url)), [], {
-    execArgv: ["--import", import.meta.resolve("tsx")],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-}
-
-/** The next message from a child that satisfies `accept`, within a time limit. */
-function nextMessage<T>(child: ChildProcess, accept: (message: unknown) => message is T, timeoutMs: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.off("message", onMessage);
-      reject(new Error(`${what}: no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onMessage = (message: unknown) => {
-      if (!accept(message)) return;
-      clearTimeout(timer);
-      child.off("message", onMessage);
-      resolve(message);
-    };
-    child.on("message", onMessage);
-  });
-}
-
 class Load {
   private nextId = 1;
   constructor(private readonly child: ChildProcess) {}
@@ -71,8 +47,8 @@ class Load {
 }
 
 export async function benchForwarding(progress: (line: string) => void): Promise<BenchResult[]> {
-  const orchestrators = forkChild("./byoc-orchestrators.ts");
-  const loadChild = forkChild("./byoc-load.ts");
+  const orchestrators = forkScript("./byoc-orchestrators.ts");
+  const loadChild = forkScript("./byoc-load.ts");
   let gateway: Gateway | undefined;
   try {
     const network = await nextMessage(

@@ -3,8 +3,8 @@
 // ceiling of Node's gRPC stack). The servers run here; the callers run in a child process (rpc-load.ts) so the two
 // do not share an event loop. Each round runs the two sides back to back (the order alternates between rounds);
 // the ratio is the median of the per-round ratios.
-import { fork, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
+import { forkScript } from "./children.js";
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { GatewayService, PingResponseSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
@@ -60,8 +60,7 @@ class LoadGenerator {
   private nextId = 1;
 
   constructor(baseUrl: string, bareGrpcJsUrl: string) {
-    const script = fileURLToPath(new URL("./rpc-load.ts", import.meta.url));
-    this.child = fork(script, [baseUrl, JSON.stringify(ROUTE_REQUEST), bareGrpcJsUrl], { execArgv: ["--import", import.meta.resolve("tsx")], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child = forkScript("./rpc-load.ts", [baseUrl, JSON.stringify(ROUTE_REQUEST), bareGrpcJsUrl]);
     this.child.on("message", (message: { id: number; result: LoadResult }) => {
       this.pending.get(message.id)?.(message.result);
       this.pending.delete(message.id);

@@ -2,7 +2,6 @@
 // built with the gateway's own modules: tokens carry the payee's ticket params and balance, jobs need 60 s of price in
 // balance, pay with Livepeer-Payment, are charged ceil(elapsed s) × price, and bad payments are dropped (go-livepeer's
 // panic) or, in "reject" mode, answered 400 with the payee's error.
-import * as grpc from "@grpc/grpc-js";
 import * as http from "node:http";
 import * as https from "node:https";
 import { create } from "@bufbuild/protobuf";
@@ -15,14 +14,13 @@ import { goFloatString, SimulatedPayee, staticPayeeChain, tokenBalance, type Sta
 import type { SimulatedOrchestratorSpec } from "../src/devnet/spec.js";
 import { offchainIdentity, walletIdentity, type GatewayIdentity } from "../src/eth/identity.js";
 import {
-  Orchestrator,
   OrchestratorRequestSchema,
   PriceInfoSchema,
   TicketParamsSchema,
   type OrchestratorInfo,
   type OrchestratorRequest,
 } from "../src/gen/net/lp_rpc_pb.js";
-import { grpcServiceDefinition } from "../src/orchestrator/grpc-adapter.js";
+import { OrchestratorClientPool } from "../src/orchestrator/orchestrator-client.js";
 import { addRatios, multiplyRatios, ratio, type Ratio } from "../src/network/price.js";
 import { encodeOrchestratorJobHeader } from "../src/orchestrator/byoc-job-request.js";
 import { ethAddressHeader, parseJobToken, type JobToken } from "../src/orchestrator/byoc-token.js";
@@ -55,27 +53,13 @@ function send(base: string, path: string, init: { method?: string; headers?: Rec
 
 const CAPABILITY = "depth";
 
-const OrchestratorClient = grpc.makeGenericClientConstructor(grpcServiceDefinition(Orchestrator), "Orchestrator");
-
-/** One GetOrchestrator call over TLS (self-signed accepted). */
+/** One GetOrchestrator call over TLS (self-signed accepted), through the gateway's own client. */
 async function getOrchestrator(uri: string, request: OrchestratorRequest): Promise<OrchestratorInfo> {
-  const client = new OrchestratorClient(
-    new URL(uri).host,
-    grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false }),
-    { "grpc.use_local_subchannel_pool": 1 },
-  );
+  const clients = new OrchestratorClientPool();
   try {
-    return await new Promise<OrchestratorInfo>((resolve, reject) => {
-      (client as unknown as Record<string, (...args: unknown[]) => void>).getOrchestrator?.call(
-        client,
-        request,
-        new grpc.Metadata(),
-        { deadline: Date.now() + 5000 },
-        (error: Error | null, info: OrchestratorInfo) => (error ? reject(error) : resolve(info)),
-      );
-    });
+    return await clients.getOrchestrator(uri, request, { timeoutMs: 5_000 });
   } finally {
-    client.close();
+    clients.close();
   }
 }
 

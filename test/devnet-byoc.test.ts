@@ -2,7 +2,6 @@
 // /process/request wire formats, the deterministic worker, fault injection, the admin endpoint, signature checks
 // and clean shutdown.
 import { create } from "@bufbuild/protobuf";
-import * as grpc from "@grpc/grpc-js";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as https from "node:https";
@@ -14,10 +13,10 @@ import { DEFAULT_DEVNET_SPECS, startDevnet, type Devnet } from "../src/devnet/ne
 import { startSimulatedOrchestrator, type SimulatedOrchestrator } from "../src/devnet/orchestrator.js";
 import type { SimulatedOrchestratorSpec } from "../src/devnet/spec.js";
 import { walletIdentity, type GatewayIdentity } from "../src/eth/identity.js";
-import { Orchestrator, OrchestratorRequestSchema, type OrchestratorInfo } from "../src/gen/net/lp_rpc_pb.js";
+import { OrchestratorRequestSchema, type OrchestratorInfo } from "../src/gen/net/lp_rpc_pb.js";
 import { BYOC_CAPABILITY_ID } from "../src/network/capabilities.js";
 import { weiPerUnit } from "../src/network/price.js";
-import { grpcServiceDefinition } from "../src/orchestrator/grpc-adapter.js";
+import { OrchestratorClientPool } from "../src/orchestrator/orchestrator-client.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Clients
@@ -174,27 +173,13 @@ async function eventually(condition: () => boolean, what: string): Promise<void>
   throw new Error(`timed out waiting for ${what}`);
 }
 
-// gRPC, for the capabilities_prices check.
-const OrchestratorClient = grpc.makeGenericClientConstructor(grpcServiceDefinition(Orchestrator), "Orchestrator");
+// gRPC, for the capabilities_prices check, through the gateway's own client.
 async function listing(uri: string): Promise<OrchestratorInfo> {
-  const client = new OrchestratorClient(
-    new URL(uri).host,
-    grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false }),
-    { "grpc.use_local_subchannel_pool": 1 },
-  );
+  const clients = new OrchestratorClientPool();
   try {
-    const request = create(OrchestratorRequestSchema, {});
-    return await new Promise<OrchestratorInfo>((resolve, reject) => {
-      (client as unknown as Record<string, (...args: unknown[]) => void>).getOrchestrator?.call(
-        client,
-        request,
-        new grpc.Metadata(),
-        { deadline: Date.now() + 5000 },
-        (error: Error | null, info: OrchestratorInfo) => (error ? reject(error) : resolve(info)),
-      );
-    });
+    return await clients.getOrchestrator(uri, create(OrchestratorRequestSchema, {}), { timeoutMs: 5_000 });
   } finally {
-    client.close();
+    clients.close();
   }
 }
 

@@ -57,7 +57,7 @@ const CAPABILITY = "depth";
 async function getOrchestrator(uri: string, request: OrchestratorRequest): Promise<OrchestratorInfo> {
   const clients = new OrchestratorClientPool();
   try {
-    return await clients.getOrchestrator(uri, request, { timeoutMs: 5_000 });
+    return (await clients.getOrchestrator(uri, request, { timeoutMs: 5_000 })).info;
   } finally {
     clients.close();
   }

@@ -177,7 +177,7 @@ async function eventually(condition: () => boolean, what: string): Promise<void>
 async function listing(uri: string): Promise<OrchestratorInfo> {
   const clients = new OrchestratorClientPool();
   try {
-    return await clients.getOrchestrator(uri, create(OrchestratorRequestSchema, {}), { timeoutMs: 5_000 });
+    return (await clients.getOrchestrator(uri, create(OrchestratorRequestSchema, {}), { timeoutMs: 5_000 })).info;
   } finally {
     clients.close();
   }

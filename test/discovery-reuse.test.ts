@@ -95,11 +95,15 @@ describe("OrchestratorClientPool with encoded requests and price-only replies", 
       const signer = offchainIdentity();
       const plain = await clients.getOrchestrator(orchestrator.uri, listingRequest(signer), { timeoutMs: 5_000 });
       const encoded = await clients.getOrchestrator(orchestrator.uri, encodeOnce(listingRequest(signer)), { timeoutMs: 5_000 });
-      expect(encoded.capabilities).toEqual(plain.capabilities);
-      expect(encoded.capabilitiesPrices).toEqual(plain.capabilitiesPrices);
+      expect(encoded.info.capabilities).toEqual(plain.info.capabilities);
+      expect(encoded.info.capabilitiesPrices).toEqual(plain.info.capabilitiesPrices);
+      // The bytes come with the reply, in their own buffer, and decode to the same message.
+      expect(fromBinary(OrchestratorInfoSchema, plain.bytes)).toEqual(plain.info);
+      expect(plain.bytes.byteOffset).toBe(0);
+      expect(plain.bytes.buffer.byteLength).toBe(plain.bytes.byteLength);
       const quote = encodeOnce(priceQuoteRequest(signer, 28, REALVIS, "0.0.0"));
-      const full = await clients.getOrchestrator(orchestrator.uri, quote, { timeoutMs: 5_000 });
-      const priceOnly = await clients.getOrchestrator(orchestrator.uri, quote, { timeoutMs: 5_000, priceInfoOnly: true });
+      const full = (await clients.getOrchestrator(orchestrator.uri, quote, { timeoutMs: 5_000 })).info;
+      const priceOnly = await clients.getPriceQuote(orchestrator.uri, quote, { timeoutMs: 5_000 });
       expect(priceOnly.priceInfo).toEqual(full.priceInfo);
       expect(full.capabilities).toBeDefined();
       expect(priceOnly.capabilities).toBeUndefined();

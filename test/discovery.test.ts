@@ -87,11 +87,10 @@ describe("discovery against the simulated network", () => {
     const orchestrator = await startSimulatedOrchestrator(bravoSpec);
     let calls = 0;
     const clients = new OrchestratorClientPool();
-    // Let listings through and fail every scoped quote.
-    const original = clients.getOrchestrator.bind(clients);
-    clients.getOrchestrator = (uri, request, options) => {
+    // Let listings through and fail every price quote.
+    clients.getPriceQuote = () => {
       calls += 1;
-      return request.capabilities ? Promise.reject(new Error("quote refused")) : original(uri, request, options);
+      return Promise.reject(new Error("quote refused"));
     };
     const discovery = new Discovery(
       { source: new StaticSource([orchestrator.uri]), clients, signer: offchainIdentity(), logger: silentLogger() },
@@ -102,7 +101,7 @@ describe("discovery against the simulated network", () => {
       const offer = snapshot.offers("image-to-image", REALVIS)[0];
       expect(offer?.priceSource).toBe("unknown");
       expect(offer?.price).toBeUndefined();
-      expect(calls).toBeGreaterThan(1);
+      expect(calls).toBeGreaterThan(0);
     } finally {
       await discovery.stop();
       clients.close();

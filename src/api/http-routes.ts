@@ -37,7 +37,7 @@ function send(res: Response, status: number, contentType: string, body: string):
  */
 export function networkCapabilitiesBody(snapshot: NetworkSnapshot): string {
   return encodeNetworkCapabilities(
-    snapshot.usableOrchestrators().flatMap((state) => (state.info ? [{ info: state.info }] : [])),
+    snapshot.usableOrchestrators().flatMap((state) => (state.info ? [{ info: state.info.decode() }] : [])),
   );
 }
 

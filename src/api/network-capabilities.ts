@@ -52,7 +52,7 @@ function checksummed(bytes: Uint8Array | undefined): string {
 }
 
 export function orchestratorEntry(state: OrchestratorState): OrchestratorEntry {
-  const info = state.info;
+  const info = state.info?.decode();
   return create(OrchestratorEntrySchema, {
     uri: state.uri,
     orchUri: info?.transcoder ?? "",

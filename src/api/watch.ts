@@ -1,15 +1,14 @@
 // WatchNetworkCapabilities: the snapshot now, then only what changed, as each refresh publishes a snapshot.
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { WatchNetworkCapabilitiesResponseSchema, type WatchNetworkCapabilitiesResponse } from "../gen/livepeer/gateway/v1/gateway_pb.js";
-import { OrchestratorInfoSchema } from "../gen/net/lp_rpc_pb.js";
 import type { Discovery } from "../discovery/discovery.js";
 import type { NetworkSnapshot, OrchestratorState } from "../network/snapshot.js";
 import { orchestratorEntry } from "./network-capabilities.js";
 
 /** What counts as a change: the advertised info (byte for byte) and the offers' prices. */
 function fingerprint(state: OrchestratorState): string {
-  const info = state.info ? Buffer.from(toBinary(OrchestratorInfoSchema, state.info)).toString("base64") : "";
+  const info = state.info ? Buffer.from(state.info.bytes.buffer, state.info.bytes.byteOffset, state.info.bytes.byteLength).toString("base64") : "";
   const prices = state.offers.map((o) => `${o.capability}/${o.modelId}=${o.price?.num ?? "?"}/${o.price?.den ?? "?"}`).join(",");
   return `${info}|${prices}`;
 }

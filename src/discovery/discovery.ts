@@ -7,11 +7,13 @@ import type { OrchestratorInfo } from "../gen/net/lp_rpc_pb.js";
 import type { Logger } from "../log.js";
 import { buildOffers, listedPrices, advertisedModels, quoteKey, type Offer, type PriceQuote } from "../network/offers.js";
 import { priceFromPriceInfo } from "../network/price.js";
+import { IndexedInfo } from "../network/indexed-info.js";
 import { NetworkSnapshot, type OrchestratorState } from "../network/snapshot.js";
-import type { OrchestratorClientPool } from "../orchestrator/orchestrator-client.js";
+import type { OrchestratorClientPool, ReceivedInfo } from "../orchestrator/orchestrator-client.js";
 import { encodeOnce, listingRequest, priceQuoteRequest, type RequestSigner } from "../orchestrator/orchestrator-request.js";
 import type { OrchestratorRequest } from "../gen/net/lp_rpc_pb.js";
 import { forEachWithConcurrency } from "../util/concurrency.js";
+import { Interner } from "../util/interner.js";
 import type { OrchestratorSource } from "./sources.js";
 import { validateOrchestratorInfo } from "./validate-info.js";
 
@@ -50,7 +52,7 @@ export const DEFAULT_DISCOVERY_OPTIONS: DiscoveryOptions = {
 /** Per-orchestrator bookkeeping between sweeps; snapshots copy what they need out of it. */
 interface Tracked {
   uri: string;
-  info?: OrchestratorInfo;
+  info?: IndexedInfo;
   offers: readonly Offer[];
   quotes: Map<string, PriceQuote>;
   lastSeen?: number;
@@ -63,9 +65,12 @@ interface Tracked {
   nextAttemptAt: number;
 }
 
+/** What discovery calls orchestrators with: the gRPC client pool, or a stand-in in benchmarks. */
+export type OrchestratorCaller = Pick<OrchestratorClientPool, "getOrchestrator" | "getPriceQuote" | "retainOnly">;
+
 export interface DiscoveryDeps {
   source: OrchestratorSource;
-  clients: OrchestratorClientPool;
+  clients: OrchestratorCaller;
   signer: RequestSigner;
   logger: Logger;
   now?: () => number;
@@ -97,6 +102,11 @@ export class Discovery {
    * orchestrators offer that (capability, model). New per sweep, so it holds only pairs advertised lately.
    */
   private quoteRequests = new Map<string, OrchestratorRequest>();
+  /**
+   * The strings the index keeps from replies (model ids, runner versions, BYOC names, quote keys), one copy each.
+   * New per sweep, like quoteRequests, so it holds only what orchestrators advertised lately.
+   */
+  private strings = new Interner();
 
   constructor(
     private readonly deps: DiscoveryDeps,
@@ -155,6 +165,7 @@ export class Discovery {
     const uris = await this.deps.source.uris();
     this.syncTracked(uris);
     this.quoteRequests = new Map();
+    this.strings = new Interner();
     const due = [...this.tracked.values()].filter((t) => t.nextAttemptAt <= this.now());
     await forEachWithConcurrency(due, this.options.concurrency, (t) => this.refreshOne(t));
     return this.publish();
@@ -173,10 +184,10 @@ export class Discovery {
 
   private async refreshOne(t: Tracked): Promise<void> {
     const started = performance.now();
-    let info: OrchestratorInfo;
+    let received: ReceivedInfo;
     try {
       this.listing ??= encodeOnce(listingRequest(this.deps.signer));
-      info = await this.deps.clients.getOrchestrator(t.uri, this.listing, {
+      received = await this.deps.clients.getOrchestrator(t.uri, this.listing, {
         timeoutMs: this.options.callTimeoutMs,
         signal: this.abort.signal,
       });
@@ -185,12 +196,14 @@ export class Discovery {
       return;
     }
     const latencyMs = performance.now() - started;
+    const { info, bytes } = received;
     const invalid = validateOrchestratorInfo(info);
     if (invalid) {
       this.recordFailure(t, `rejected its info: ${invalid}`);
       return;
     }
-    t.info = info;
+    // The decoded message is dropped once the offers are built: the index keeps its bytes (see IndexedInfo).
+    t.info = new IndexedInfo(bytes, info);
     t.latencyMs = latencyMs;
     t.lastSeen = this.now();
     t.reachable = true;
@@ -199,7 +212,7 @@ export class Discovery {
     t.nextAttemptAt = 0;
     t.blockedReason = this.blockedReason(info);
     if (t.blockedReason === undefined) await this.refreshQuotes(t, info);
-    t.offers = buildOffers(t.uri, info, t.quotes);
+    t.offers = buildOffers(t.uri, info, t.quotes, (value) => this.strings.intern(value));
   }
 
   /**
@@ -219,15 +232,14 @@ export class Discovery {
     await forEachWithConcurrency(stale, QUOTES_IN_FLIGHT_PER_ORCHESTRATOR, async ({ capabilityId, modelId }) => {
       const key = quoteKey(capabilityId, modelId);
       try {
-        const reply = await this.deps.clients.getOrchestrator(
-          t.uri,
-          this.quoteRequest(key, capabilityId, modelId),
-          // Only the quoted price is read from the reply: the rest of it repeats the listing.
-          { timeoutMs: this.options.callTimeoutMs, signal: this.abort.signal, priceInfoOnly: true },
-        );
+        // Only the quoted price is read from the reply (getPriceQuote): the rest of it repeats the listing.
+        const reply = await this.deps.clients.getPriceQuote(t.uri, this.quoteRequest(key, capabilityId, modelId), {
+          timeoutMs: this.options.callTimeoutMs,
+          signal: this.abort.signal,
+        });
         const price = reply.priceInfo ? priceFromPriceInfo(reply.priceInfo) : "no price_info in the quote";
         if (typeof price === "string") throw new Error(price);
-        t.quotes.set(key, { price, listedFloor: listed.get(key), quotedAt: this.now() });
+        t.quotes.set(this.strings.intern(key), { price, listedFloor: listed.get(key), quotedAt: this.now() });
       } catch (err) {
         // A quote we cannot renew must not outlive a changed listing: fall back to the listing (or unknown).
         const old = t.quotes.get(key);

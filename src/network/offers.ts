@@ -71,10 +71,15 @@ export function advertisedModels(info: OrchestratorInfo): { capabilityId: number
   return models;
 }
 
+/**
+ * The offers of one orchestrator's info. `intern` maps each string kept from the info (model ids, runner versions,
+ * BYOC names) to one shared copy, so that an index of many orchestrators holds each such string once.
+ */
 export function buildOffers(
   uri: string,
   info: OrchestratorInfo,
   quotes: ReadonlyMap<string, PriceQuote>,
+  intern: (value: string) => string = (value) => value,
 ): Offer[] {
   const listed = listedPrices(info);
   const offers: Offer[] = [];
@@ -86,11 +91,11 @@ export function buildOffers(
       orchestratorUri: uri,
       capability: pipelineName(capabilityId) ?? String(capabilityId),
       capabilityId,
-      modelId,
+      modelId: intern(modelId),
       warm: model?.warm ?? false,
       capacity: model?.capacity ?? 0,
       capacityInUse: model?.capacityInUse ?? 0,
-      runnerVersion: model?.runnerVersion ?? "",
+      runnerVersion: intern(model?.runnerVersion ?? ""),
       ...(quote ? { price: quote.price, priceSource: "exact" as const } : listedPrice(listed.get(key))),
     });
   }
@@ -98,7 +103,7 @@ export function buildOffers(
     if (entry.capability !== BYOC_CAPABILITY_ID || entry.constraint === "") continue;
     const floor = listed.get(quoteKey(BYOC_CAPABILITY_ID, entry.constraint));
     // A listing of 0 may hide a sub-wei price: unknown, never free (see listedPrice).
-    offers.push(byocOffer(uri, entry.constraint, floor !== undefined && floor > 0n ? weiPerUnit(floor, 1n) : undefined));
+    offers.push(byocOffer(uri, intern(entry.constraint), floor !== undefined && floor > 0n ? weiPerUnit(floor, 1n) : undefined));
   }
   return offers;
 }

@@ -2,8 +2,7 @@
 // (routing, the API) never see a half-updated network and never wait on discovery.
 // Everything a routing decision would otherwise recompute per offer (float price, health key, orchestrator lookup,
 // the per-model lists) is worked out here once per snapshot, not once per request.
-import { getAddress, hexlify } from "ethers";
-import type { OrchestratorInfo } from "../gen/net/lp_rpc_pb.js";
+import type { IndexedInfo } from "./indexed-info.js";
 import { offerKey, type Offer, type PriceSource } from "./offers.js";
 import { ratioToNumber, type WeiPerUnit } from "./price.js";
 
@@ -23,31 +22,13 @@ export interface Observation {
 export interface OrchestratorState {
   /** The URI the gateway dials (normalised). */
   readonly uri: string;
-  /** The last info the gateway accepted from it, if any. */
-  readonly info?: OrchestratorInfo;
+  /** The last info the gateway accepted from it, if any: its bytes and the fields routing reads. */
+  readonly info?: IndexedInfo;
   /** In a snapshot, a usable orchestrator's offers are its IndexedOffers (the same objects as offers() returns). */
   readonly offers: readonly Offer[];
   readonly observation: Observation;
   /** Whether the orchestrator is in the index: it answered recently and is not blocklisted. */
   readonly usable: boolean;
-}
-
-/** The EIP-55 address an orchestrator is paid at, worked out on first use and then kept for the snapshot's life. */
-class PayeeAddress {
-  private value: string | undefined;
-
-  constructor(private readonly info: OrchestratorInfo | undefined) {}
-
-  /** The ticket recipient, else the node address; "" when it advertised neither. */
-  get checksummed(): string {
-    if (this.value === undefined) {
-      const info = this.info;
-      const bytes = info?.ticketParams?.recipient?.length === 20 ? info.ticketParams.recipient : info?.address;
-      // getAddress hashes (keccak) to checksum: far too slow to repeat per request, cheap once per snapshot.
-      this.value = bytes?.length === 20 ? getAddress(hexlify(bytes)) : "";
-    }
-    return this.value;
-  }
 }
 
 /** An offer as the index holds it: the offer itself plus what routing derives from it, computed once. */
@@ -71,7 +52,6 @@ export class IndexedOffer implements Offer {
     offer: Offer,
     /** The orchestrator advertising the offer, in the same snapshot. */
     readonly orchestrator: OrchestratorState,
-    private readonly payee: PayeeAddress,
   ) {
     this.orchestratorUri = offer.orchestratorUri;
     this.capability = offer.capability;
@@ -89,7 +69,7 @@ export class IndexedOffer implements Offer {
 
   /** The orchestrator's EIP-55 payee address (ticket recipient, else node address), or "". */
   get address(): string {
-    return this.payee.checksummed;
+    return this.orchestrator.info?.payeeAddress ?? "";
   }
 }
 
@@ -121,9 +101,8 @@ export class NetworkSnapshot {
       if (!given.usable) return given;
       const offers: IndexedOffer[] = [];
       const orchestrator: OrchestratorState = { ...given, offers };
-      const payee = new PayeeAddress(orchestrator.info);
       for (const offer of given.offers) {
-        const indexed = new IndexedOffer(offer, orchestrator, payee);
+        const indexed = new IndexedOffer(offer, orchestrator);
         offers.push(indexed);
         let entry = index.get(offer.capability);
         if (!entry) index.set(offer.capability, (entry = { all: [], byModel: new Map() }));

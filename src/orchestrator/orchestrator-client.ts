@@ -36,10 +36,26 @@ export function decodePriceInfoOnly(bytes: Uint8Array): OrchestratorInfo {
   return fromBinary(OrchestratorInfoSchema, kept.length === 1 ? (kept[0] as Uint8Array) : Buffer.concat(kept));
 }
 
+/** A reply to GetOrchestrator: decoded, and the exact bytes it arrived in (which the index keeps instead). */
+export interface ReceivedInfo {
+  readonly info: OrchestratorInfo;
+  readonly bytes: Uint8Array;
+}
+
 /**
- * The service as grpc-js sees it, with two changes that leave the bytes on the wire as they were: a request already
- * encoded by encodeOnce (the same for every orchestrator of a sweep) is sent as is rather than encoded
- * again per call, and a second local name for GetOrchestrator (same path) decodes only the reply's price_info.
+ * The reply decoded from a copy of its bytes: grpc-js hands over a Buffer that may be a slice of a larger pooled
+ * one, which a kept slice would hold on to whole; and the decoded bytes fields are views into the same copy.
+ */
+function decodeReceivedInfo(buffer: Uint8Array): ReceivedInfo {
+  const bytes = new Uint8Array(buffer);
+  return { info: fromBinary(OrchestratorInfoSchema, bytes), bytes };
+}
+
+/**
+ * The service as grpc-js sees it, with changes that leave the bytes on the wire as they were: a request already
+ * encoded by encodeOnce (the same for every orchestrator of a sweep) is sent as is rather than encoded again per
+ * call; GetOrchestrator's reply comes with its bytes; and a second local name for GetOrchestrator (same path)
+ * decodes only the reply's price_info.
  */
 function orchestratorServiceDefinition(): grpc.ServiceDefinition {
   const base = grpcServiceDefinition(Orchestrator) as Record<string, grpc.MethodDefinition<unknown, unknown>>;
@@ -51,7 +67,7 @@ function orchestratorServiceDefinition(): grpc.ServiceDefinition {
   };
   return {
     ...base,
-    getOrchestrator: withEncoded,
+    getOrchestrator: { ...withEncoded, responseDeserialize: decodeReceivedInfo },
     getOrchestratorPriceInfo: { ...withEncoded, responseDeserialize: decodePriceInfoOnly },
   } as grpc.ServiceDefinition;
 }
@@ -93,21 +109,19 @@ export interface CallOptions {
   /** Time allowed for the whole call, connection included. */
   timeoutMs: number;
   signal?: AbortSignal;
-  /**
-   * Decode only the reply's price_info (see decodePriceInfoOnly): for price quotes, which read nothing else. The
-   * resolved OrchestratorInfo then has every other field at its default.
-   */
-  priceInfoOnly?: boolean;
 }
 
-type UnaryMethod = (
+type UnaryMethod<Res> = (
   req: OrchestratorRequestInit,
   metadata: grpc.Metadata,
   opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: OrchestratorInfo) => void,
+  cb: (err: grpc.ServiceError | null, res?: Res) => void,
 ) => grpc.ClientUnaryCall;
 
-type OrchestratorGrpcClient = grpc.Client & { getOrchestrator: UnaryMethod; getOrchestratorPriceInfo: UnaryMethod };
+type OrchestratorGrpcClient = grpc.Client & {
+  getOrchestrator: UnaryMethod<ReceivedInfo>;
+  getOrchestratorPriceInfo: UnaryMethod<OrchestratorInfo>;
+};
 
 /**
  * One reusable channel per orchestrator URI. `https://` URIs use TLS without certificate verification, as
@@ -117,29 +131,19 @@ export class OrchestratorClientPool {
   private readonly clients = new Map<string, OrchestratorGrpcClient>();
   private tlsCredentials: grpc.ChannelCredentials | undefined;
 
-  getOrchestrator(uri: string, request: OrchestratorRequestInit, options: CallOptions): Promise<OrchestratorInfo> {
+  /** GetOrchestrator: the whole reply, with its bytes. */
+  getOrchestrator(uri: string, request: OrchestratorRequestInit, options: CallOptions): Promise<ReceivedInfo> {
     const client = this.clientFor(uri);
-    return new Promise((resolve, reject) => {
-      if (options.signal?.aborted) {
-        reject(new OrchestratorCallError(uri, "call cancelled", grpc.status.CANCELLED));
-        return;
-      }
-      const method = options.priceInfoOnly ? client.getOrchestratorPriceInfo : client.getOrchestrator;
-      const call = method.call(
-        client,
-        request,
-        new grpc.Metadata(),
-        { deadline: Date.now() + options.timeoutMs },
-        (err, res) => {
-          options.signal?.removeEventListener("abort", cancel);
-          if (err) reject(new OrchestratorCallError(uri, describeGrpcError(err, options.timeoutMs), err.code));
-          else if (!res) reject(new OrchestratorCallError(uri, "empty reply"));
-          else resolve(res);
-        },
-      );
-      const cancel = (): void => call.cancel();
-      options.signal?.addEventListener("abort", cancel, { once: true });
-    });
+    return this.call(uri, client, client.getOrchestrator, request, options);
+  }
+
+  /**
+   * GetOrchestrator for a price quote: only the reply's price_info is decoded (see decodePriceInfoOnly), as a quote
+   * reads nothing else; every other field of the resolved OrchestratorInfo is at its default.
+   */
+  getPriceQuote(uri: string, request: OrchestratorRequestInit, options: CallOptions): Promise<OrchestratorInfo> {
+    const client = this.clientFor(uri);
+    return this.call(uri, client, client.getOrchestratorPriceInfo, request, options);
   }
 
   /** Close the channels of orchestrators that are no longer listed. */
@@ -165,6 +169,35 @@ export class OrchestratorClientPool {
   private tls(): grpc.ChannelCredentials {
     this.tlsCredentials ??= grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false });
     return this.tlsCredentials;
+  }
+
+  private call<Res>(
+    uri: string,
+    client: OrchestratorGrpcClient,
+    method: UnaryMethod<Res>,
+    request: OrchestratorRequestInit,
+    options: CallOptions,
+  ): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      if (options.signal?.aborted) {
+        reject(new OrchestratorCallError(uri, "call cancelled", grpc.status.CANCELLED));
+        return;
+      }
+      const call = method.call(
+        client,
+        request,
+        new grpc.Metadata(),
+        { deadline: Date.now() + options.timeoutMs },
+        (err, res) => {
+          options.signal?.removeEventListener("abort", cancel);
+          if (err) reject(new OrchestratorCallError(uri, describeGrpcError(err, options.timeoutMs), err.code));
+          else if (!res) reject(new OrchestratorCallError(uri, "empty reply"));
+          else resolve(res);
+        },
+      );
+      const cancel = (): void => call.cancel();
+      options.signal?.addEventListener("abort", cancel, { once: true });
+    });
   }
 
   private clientFor(uri: string): OrchestratorGrpcClient {

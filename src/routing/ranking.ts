@@ -238,7 +238,7 @@ export class RankedGroup {
         noCapacity++;
         continue;
       }
-      if (config.minVersion !== undefined && !versionAtLeast(offer.orchestrator.info?.capabilities?.version ?? "", config.minVersion)) {
+      if (config.minVersion !== undefined && !versionAtLeast(offer.orchestrator.info?.version ?? "", config.minVersion)) {
         version++;
         continue;
       }

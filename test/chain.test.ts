@@ -323,7 +323,10 @@ describe.skipIf(!ANVIL_PLATFORM)("connectChain and ChainWatcher on anvil", () =>
       proxy.closeAllConnections();
       await new Promise((resolve) => proxy.close(resolve));
       const down = await chainFailure(() => viaProxy.senderInfo(sender.address));
-      expect(down.error.message).toBe(`TicketBroker.getSenderInfo(${sender.address}) via -ethUrl http://127.0.0.1:${port} failed: connection refused`);
+      // Refused, or reset when the client's kept-alive socket had not yet seen the server close it: a race of the test.
+      expect(down.error.message).toMatch(
+        new RegExp(`^TicketBroker\\.getSenderInfo\\(${sender.address}\\) via -ethUrl http://127\\.0\\.0\\.1:${port} failed: connection (refused|reset)$`),
+      );
       expectNoSecrets(down.error.message);
     } finally {
       viaProxy.close();

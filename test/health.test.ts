@@ -304,6 +304,22 @@ describe("what routing reads", () => {
     expect(tracker.has(precomputed)).toBe(true);
   });
 
+  it("keys every (orchestrator, capability, model) apart with a short offerKey, the same one every time", () => {
+    const triples: Array<[string, string, string]> = [
+      [O1, "image-to-image", "a/b"],
+      [O1, "image-to-image/a", "b"],
+      [O1, "image-to-image", "a"],
+      [O2, "image-to-image", "a"],
+      [`${O1}/`, "image-to-image", "a"],
+      [O1, "depth", ""],
+      [O1, "", "depth"],
+    ];
+    const keys = triples.map((t) => offerKey(...t));
+    expect(new Set(keys).size).toBe(triples.length);
+    expect(triples.map((t) => offerKey(...t))).toEqual(keys);
+    for (const k of keys) expect(k).toMatch(/^\d+\/\d+$/);
+  });
+
   it("names every changed key in its journal, and tells a reader that fell too far behind to start over", () => {
     const { tracker, succeed, fail } = setup();
     const start = tracker.changes.cursor;

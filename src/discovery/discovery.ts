@@ -5,7 +5,7 @@ import { setMaxListeners } from "node:events";
 import { getAddress, hexlify } from "ethers";
 import type { OrchestratorInfo } from "../gen/net/lp_rpc_pb.js";
 import type { Logger } from "../log.js";
-import { buildOffers, listedPrices, advertisedModels, quoteKey, type Offer, type PriceQuote } from "../network/offers.js";
+import { advertisedModels, buildOffers, listedPrices, quoteKey, withQuotes, type Offer, type PriceQuote } from "../network/offers.js";
 import { priceFromPriceInfo } from "../network/price.js";
 import { IndexedInfo } from "../network/indexed-info.js";
 import { NetworkSnapshot, type OrchestratorState } from "../network/snapshot.js";
@@ -211,17 +211,24 @@ export class Discovery {
     t.lastError = undefined;
     t.nextAttemptAt = 0;
     t.blockedReason = this.blockedReason(info);
-    if (t.blockedReason === undefined) await this.refreshQuotes(t, info);
-    t.offers = buildOffers(t.uri, info, t.quotes, (value) => this.strings.intern(value));
+    const offers = buildOffers(t.uri, info, (value) => this.strings.intern(value));
+    const listed = listedPrices(info);
+    const models = advertisedModels(info);
+    // Nothing reads the decoded message past this point, so it is garbage before the quote calls: kept through them,
+    // ~20 KB per orchestrator in flight would reach the old generation and fragment it.
+    if (t.blockedReason === undefined) await this.refreshQuotes(t, listed, models);
+    t.offers = withQuotes(offers, t.quotes);
   }
 
   /**
    * Exact prices: the listing floors AI prices to whole wei per unit (so sub-wei prices read 0), so each AI
    * (capability, model) is asked for a scoped quote, again only when its listed floor changes or the quote ages.
    */
-  private async refreshQuotes(t: Tracked, info: OrchestratorInfo): Promise<void> {
-    const listed = listedPrices(info);
-    const models = advertisedModels(info);
+  private async refreshQuotes(
+    t: Tracked,
+    listed: ReadonlyMap<string, bigint>,
+    models: ReadonlyArray<{ capabilityId: number; modelId: string }>,
+  ): Promise<void> {
     const advertised = new Set(models.map((m) => quoteKey(m.capabilityId, m.modelId)));
     for (const key of t.quotes.keys()) if (!advertised.has(key)) t.quotes.delete(key);
     const stale = models.filter(({ capabilityId, modelId }) => {

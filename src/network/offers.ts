@@ -36,12 +36,26 @@ export function quoteKey(capabilityId: number, modelId: string): string {
   return `${capabilityId}/${modelId}`;
 }
 
+/** Small numbers behind offerKey: one per orchestrator URI and one per (capability, model) this process has seen. */
+const orchestratorNumbers = new Map<string, number>();
+const pairNumbers = new Map<string, Map<string, number>>(); // capability → model → number
+let pairCount = 0;
+
 /**
  * The one string that names an (orchestrator, capability, model): health is kept under it, and snapshot offers carry
- * it precomputed so that routing looks health up with a single flat-map get. JSON keeps any two triples apart.
+ * it precomputed so that routing looks health up with a single flat-map get. It is short ("4127/9": the
+ * orchestrator's number and the pair's) because every offer of the index holds one: at 10,000 orchestrators, keys
+ * spelling out URI, capability and model took ~50 MB. The numbers live as long as the process, which sees a few
+ * thousand orchestrators and a few dozen (capability, model) pairs.
  */
 export function offerKey(orchestratorUri: string, capability: string, modelId: string): string {
-  return JSON.stringify([orchestratorUri, capability, modelId]);
+  let orchestrator = orchestratorNumbers.get(orchestratorUri);
+  if (orchestrator === undefined) orchestratorNumbers.set(orchestratorUri, (orchestrator = orchestratorNumbers.size));
+  let models = pairNumbers.get(capability);
+  if (models === undefined) pairNumbers.set(capability, (models = new Map()));
+  let pair = models.get(modelId);
+  if (pair === undefined) models.set(modelId, (pair = pairCount++));
+  return `${orchestrator}/${pair}`;
 }
 
 /** The floored capabilities_prices entries by quoteKey (the constraint is the model id, or the BYOC name). */
@@ -72,21 +86,15 @@ export function advertisedModels(info: OrchestratorInfo): { capabilityId: number
 }
 
 /**
- * The offers of one orchestrator's info. `intern` maps each string kept from the info (model ids, runner versions,
- * BYOC names) to one shared copy, so that an index of many orchestrators holds each such string once.
+ * The offers of one orchestrator's info, at their listed prices (exact quotes come after: withQuotes). `intern` maps
+ * each string kept from the info (model ids, runner versions, BYOC names) to one shared copy, so that an index of many
+ * orchestrators holds each such string once.
  */
-export function buildOffers(
-  uri: string,
-  info: OrchestratorInfo,
-  quotes: ReadonlyMap<string, PriceQuote>,
-  intern: (value: string) => string = (value) => value,
-): Offer[] {
+export function buildOffers(uri: string, info: OrchestratorInfo, intern: (value: string) => string = (value) => value): Offer[] {
   const listed = listedPrices(info);
   const offers: Offer[] = [];
   for (const { capabilityId, modelId } of advertisedModels(info)) {
     const model = info.capabilities?.constraints?.PerCapability[capabilityId]?.models[modelId];
-    const key = quoteKey(capabilityId, modelId);
-    const quote = quotes.get(key);
     offers.push({
       orchestratorUri: uri,
       capability: pipelineName(capabilityId) ?? String(capabilityId),
@@ -96,7 +104,7 @@ export function buildOffers(
       capacity: model?.capacity ?? 0,
       capacityInUse: model?.capacityInUse ?? 0,
       runnerVersion: intern(model?.runnerVersion ?? ""),
-      ...(quote ? { price: quote.price, priceSource: "exact" as const } : listedPrice(listed.get(key))),
+      ...listedPrice(listed.get(quoteKey(capabilityId, modelId))),
     });
   }
   for (const entry of info.capabilitiesPrices) {
@@ -106,6 +114,14 @@ export function buildOffers(
     offers.push(byocOffer(uri, intern(entry.constraint), floor !== undefined && floor > 0n ? weiPerUnit(floor, 1n) : undefined));
   }
   return offers;
+}
+
+/** The offers with the exact price of every AI (capability, model) that has a quote; the others as they are. */
+export function withQuotes(offers: readonly Offer[], quotes: ReadonlyMap<string, PriceQuote>): Offer[] {
+  return offers.map((offer) => {
+    const quote = offer.capabilityId === BYOC_CAPABILITY_ID ? undefined : quotes.get(quoteKey(offer.capabilityId, offer.modelId));
+    return quote === undefined ? offer : { ...offer, price: quote.price, priceSource: "exact" };
+  });
 }
 
 /** A BYOC capability as one orchestrator lists it: priced per second ("listed"), or "unknown" without a price. */

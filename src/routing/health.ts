@@ -63,12 +63,23 @@ export interface HealthState {
   outcomeCounts: Record<OutcomeClass, number>;
 }
 
+/**
+ * The ejection state of every key that was never ejected: frozen, so that a write to it by mistake throws rather
+ * than ejecting every such key at once. Tens of thousands of keys share it instead of holding one each.
+ */
+const NEVER_EJECTED = new Ejection();
+Object.freeze(NEVER_EJECTED);
+const SUCCESS_INDEX = outcomeIndex("success") as number;
+
 /** One (orchestrator, capability, model): memory is bounded by the window size. */
 class KeyHealth implements RankingStats {
   readonly window: OutcomeWindow;
   readonly latency = new LatencyStats();
-  readonly ejection = new Ejection();
-  readonly counts: number[] = OUTCOME_CLASSES.map(() => 0);
+  /** NEVER_EJECTED (shared, frozen) until the key's first ejection: most keys are never ejected. */
+  ejection: Ejection = NEVER_EJECTED;
+  /** Outcomes recorded, by class: successes apart, the rest per OUTCOME_CLASSES index once there is one. */
+  successes = 0;
+  otherCounts: number[] | undefined;
   consecutiveFailures = 0;
   coldStarts = 0;
   lastOutcome: OutcomeClass | undefined;
@@ -163,7 +174,11 @@ export class HealthTracker {
     if (kind === "success") recorded = this.recordSuccessLatency(entry, group, outcome, latencyMs, now);
     if (kind !== "neutral") entry.window.push(kind === "failure");
     const countIndex = outcomeIndex(recorded) as number;
-    entry.counts[countIndex] = (entry.counts[countIndex] ?? 0) + 1;
+    if (countIndex === SUCCESS_INDEX) entry.successes++;
+    else {
+      const counts = (entry.otherCounts ??= new Array<number>(OUTCOME_CLASSES.length).fill(0));
+      counts[countIndex] = (counts[countIndex] as number) + 1;
+    }
     entry.lastOutcome = recorded;
     entry.lastOutcomeAt = now;
     this.updateEjection(entry, group, kind, now);
@@ -313,6 +328,7 @@ export class HealthTracker {
   }
 
   private eject(entry: KeyHealth, now: number): void {
+    if (entry.ejection === NEVER_EJECTED) entry.ejection = new Ejection();
     entry.ejection.eject(now, this.options);
     entry.coldAfterEjection = true;
     this.announce(entry.key, "ejected");
@@ -367,7 +383,7 @@ export class HealthTracker {
       coldStarts: entry.coldStarts,
       possibleEviction: entry.lastEvictionAt !== undefined && now - entry.lastEvictionAt < options.evictionFlagMs,
       highVariance: latency.samples >= options.minLatencySamples && cv !== undefined && cv > options.highVarianceCv,
-      outcomeCounts: countsRecord(entry.counts),
+      outcomeCounts: countsRecord(entry.successes, entry.otherCounts),
     };
     if (entry.lastOutcome !== undefined) {
       state.lastOutcome = entry.lastOutcome;
@@ -393,14 +409,14 @@ function freshState(key: HealthKey): HealthState {
     coldStarts: 0,
     possibleEviction: false,
     highVariance: false,
-    outcomeCounts: countsRecord(undefined),
+    outcomeCounts: countsRecord(0, undefined),
   };
 }
 
-function countsRecord(counts: readonly number[] | undefined): Record<OutcomeClass, number> {
+function countsRecord(successes: number, otherCounts: readonly number[] | undefined): Record<OutcomeClass, number> {
   const record = {} as Record<OutcomeClass, number>;
   OUTCOME_CLASSES.forEach((outcome, index) => {
-    record[outcome] = counts?.[index] ?? 0;
+    record[outcome] = index === SUCCESS_INDEX ? successes : (otherCounts?.[index] ?? 0);
   });
   return record;
 }

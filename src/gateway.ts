@@ -38,7 +38,23 @@ const RESTART_SETTINGS = ["httpAddr", "cliAddr", "tlsCertFile", "tlsKeyFile", "e
 /** JSON with bigints as strings, to compare settings that hold wei amounts. */
 const settingText = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) ?? "";
 
-export const GATEWAY_VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+/**
+ * The package's version, from its package.json: one directory up from src/ and from the build's dist/, two from a
+ * build that keeps the src/ level (the benchmarks').
+ */
+export const GATEWAY_VERSION: string = packageVersion();
+
+function packageVersion(): string {
+  const require = createRequire(import.meta.url);
+  for (const path of ["../package.json", "../../package.json"]) {
+    try {
+      return (require(path) as { version: string }).version;
+    } catch {
+      // not at this level
+    }
+  }
+  return "0.0.0";
+}
 
 export interface Gateway {
   readonly config: GatewayConfig;

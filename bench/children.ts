@@ -1,5 +1,6 @@
-// The benchmarks' child processes: TypeScript scripts run through tsx with an IPC channel, and their answers.
-import { fork, type ChildProcess } from "node:child_process";
+// The benchmarks' child processes: TypeScript scripts run through tsx with an IPC channel, and their answers; and
+// commands run to the end (the compiled build of the memory benchmark).
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 /** Runs a script of this folder (e.g. "./rpc-load.ts") in a child process; extra node flags (e.g. --cpu-prof) optional. */
@@ -25,4 +26,30 @@ export function nextMessage<T>(child: ChildProcess, accept: (message: unknown) =
     };
     child.on("message", onMessage);
   });
+}
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * Runs `command` in the repository root to its end and resolves with what it printed on stdout when `captureStdout`
+ * (else stdout is passed through); rejects naming the command when it fails or outlasts `timeoutMs`.
+ */
+export async function runToEnd(command: string, args: readonly string[], timeoutMs: number, captureStdout = false): Promise<string> {
+  const what = [command, ...args].join(" ");
+  const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", captureStdout ? "pipe" : "inherit", "inherit"] });
+  let output = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`${what} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once("error", reject);
+    child.once("exit", (exitCode) => {
+      clearTimeout(timer);
+      resolve(exitCode);
+    });
+  });
+  if (code !== 0) throw new Error(`${what} exited with ${code}`);
+  return output;
 }

@@ -1,31 +1,58 @@
-// Child process of the discovery benchmark: builds the index of `count` orchestrators (a synthetic network, as the
-// selection benchmark builds it) in a process of its own, so that nothing left over from the sweeps is counted, and
-// prints one JSON line: process.memoryUsage() after a full GC, before (the reference: this process with its modules
-// loaded and nothing indexed) and after. Run with --expose-gc.
-import { syntheticNetwork } from "./synthetic-network.js";
+// Child process of the discovery benchmark, run from the compiled build (dist-bench/) as `npm start` runs the
+// gateway: indexes `count` orchestrators the way the gateway does (Discovery asks each one for its info and price
+// quotes, and keeps what it keeps from real replies; see synthetic-orchestrators.ts), records health history for a
+// share of the offers as routing would, and prints one JSON line: process.memoryUsage() before (this process with the
+// gateway's modules loaded and nothing indexed) and after. Each reading follows three full GCs, as many as V8's memory
+// reducer runs once a process goes idle. Run with --expose-gc.
+import "../src/gateway.js";
+import { Discovery } from "../src/discovery/discovery.js";
+import { StaticSource } from "../src/discovery/sources.js";
+import { offchainIdentity } from "../src/eth/identity.js";
+import { silentLogger } from "../src/log.js";
+import { seededRandom } from "../src/util/random.js";
+import { syntheticHealth } from "./synthetic-network.js";
+import { InProcessOrchestrators } from "./synthetic-orchestrators.js";
 
 const count = Number(process.argv[2] ?? "10000");
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run with --expose-gc");
 
 function settled(): NodeJS.MemoryUsage {
-  gc?.();
-  gc?.();
+  for (let i = 0; i < 3; i++) gc?.();
   return process.memoryUsage();
 }
 
 const before = settled();
-const network = syntheticNetwork({ orchestrators: count });
+const answering = new InProcessOrchestrators(count);
+const discovery = new Discovery(
+  { source: new StaticSource(answering.uris), clients: answering, signer: offchainIdentity(), logger: silentLogger() },
+  // The in-process sweep of 10,000 takes about a minute here: nobody goes stale before it is published.
+  { staleAfterMs: 60 * 60_000 },
+);
+const started = performance.now();
+const snapshot = await discovery.refreshNow();
+const sweepMs = performance.now() - started;
+const { health, healthKeys } = syntheticHealth(
+  snapshot.usableOrchestrators().map((state) => state.offers),
+  seededRandom(2),
+  0.3,
+);
 const after = settled();
 process.stdout.write(
   `${JSON.stringify({
     rss: after.rss,
     heapUsed: after.heapUsed,
+    heapTotal: after.heapTotal,
     external: after.external,
+    arrayBuffers: after.arrayBuffers,
     rssBefore: before.rss,
     heapUsedBefore: before.heapUsed,
-    offers: network.offers,
-    // Keeps the network reachable until after the measurement.
-    orchestrators: network.snapshot.orchestrators.length,
+    sweepMs: Math.round(sweepMs),
+    orchestrators: snapshot.usableOrchestrators().length,
+    offers: snapshot.capabilities().reduce((sum, capability) => sum + snapshot.offers(capability).length, 0),
+    healthKeys,
+    // Keeps the index reachable until after the measurement.
+    healthTracked: health.states().length,
   })}\n`,
 );
+await discovery.stop();

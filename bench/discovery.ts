@@ -1,8 +1,7 @@
 // Workload 4: discovery of 100 and 1,000 TLS orchestrators (served by a child process): the first sweep's wall time,
 // a steady-state refresh's CPU time, and the gateway's resident memory; then the memory of an index of 10,000
 // orchestrators (a synthetic network, as the selection benchmark builds it).
-import { spawn } from "node:child_process";
-import { forkScript } from "./children.js";
+import { forkScript, runToEnd } from "./children.js";
 import { fileURLToPath } from "node:url";
 import { Discovery } from "../src/discovery/discovery.js";
 import { StaticSource } from "../src/discovery/sources.js";
@@ -116,41 +115,41 @@ async function sweep(count: number, progress: (line: string) => void): Promise<B
 interface MemoryReport {
   rss: number;
   heapUsed: number;
-  external: number;
+  heapTotal: number;
+  arrayBuffers: number;
   rssBefore: number;
   heapUsedBefore: number;
+  sweepMs: number;
+  orchestrators: number;
   offers: number;
+  healthKeys: number;
 }
 
-/** The 10,000-orchestrator index, built and measured in a fresh child process (bench/discovery-memory.ts). */
+/**
+ * The 10,000-orchestrator index, built and measured in a fresh child process running the compiled build
+ * (tsconfig.bench.json), as `npm start` runs the gateway: tsx's loader alone would add ~60 MB.
+ */
 async function indexMemory(progress: (line: string) => void): Promise<BenchResult> {
-  const child = spawn(process.execPath, ["--expose-gc", "--import", import.meta.resolve("tsx"), fileURLToPath(new URL("./discovery-memory.ts", import.meta.url)), "10000"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let output = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`the memory measurement did not finish within ${START_TIMEOUT_MS} ms`));
-    }, START_TIMEOUT_MS);
-    child.once("error", reject);
-    child.once("exit", (exitCode) => {
-      clearTimeout(timer);
-      resolve(exitCode);
-    });
-  });
-  if (code !== 0) throw new Error(`the memory measurement exited with ${code}`);
+  await runToEnd(process.execPath, [fileURLToPath(import.meta.resolve("typescript/bin/tsc")), "-p", "tsconfig.bench.json"], START_TIMEOUT_MS);
+  const output = await runToEnd(process.execPath, ["--expose-gc", "dist-bench/bench/discovery-memory.js", "10000"], START_TIMEOUT_MS, true);
   const report = JSON.parse(output.trim().split("\n").pop() ?? "") as MemoryReport;
   progress(`discovery: 10,000 orchestrators indexed: RSS ${mb(report.rss)} MB (a fresh process: ${mb(report.rssBefore)} MB)`);
   return {
     name: "Memory with 10,000 orchestrators indexed",
-    parameters: { orchestrators: 10_000, offers: report.offers, measuredIn: "a child process of its own" },
+    parameters: {
+      orchestrators: report.orchestrators,
+      offers: report.offers,
+      healthKeysWithHistory: report.healthKeys,
+      measuredIn: "a child process of its own, compiled JS, indexed by Discovery from encoded replies",
+    },
     measured: {
       rssMb: mb(report.rss),
       heapUsedMb: mb(report.heapUsed),
+      heapTotalMb: mb(report.heapTotal),
+      infoBytesMb: mb(report.arrayBuffers),
       heapGrowthMb: mb(report.heapUsed - report.heapUsedBefore),
       rssOfEmptyProcessMb: mb(report.rssBefore),
+      inProcessSweepMs: report.sweepMs,
     },
     goal: `RSS <= ${GOAL_RSS_MB} MB`,
     pass: report.rss <= GOAL_RSS_MB * 1024 * 1024,

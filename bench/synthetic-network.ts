@@ -10,7 +10,7 @@ import { HealthTracker, type HealthKey, type OutcomeClass } from "../src/routing
 import { seededRandom } from "../src/util/random.js";
 
 /** Wei per unit around which each pipeline's prices vary, and the models orchestrators pick from. */
-const PIPELINES: ReadonlyArray<{ name: string; basePrice: number; models: readonly string[] }> = [
+export const PIPELINES: ReadonlyArray<{ name: string; basePrice: number; models: readonly string[] }> = [
   { name: "text-to-image", basePrice: 4768.371, models: ["SG161222/RealVisXL_V4.0_Lightning", "stabilityai/sdxl-turbo", "black-forest-labs/FLUX.1-schnell"] },
   { name: "image-to-image", basePrice: 4768.371, models: ["SG161222/RealVisXL_V4.0_Lightning", "timbrooks/instruct-pix2pix", "stabilityai/sdxl-turbo"] },
   { name: "image-to-video", basePrice: 3390.842, models: ["stabilityai/stable-video-diffusion-img2vid-xt-1-1", "stabilityai/stable-video-diffusion-img2vid-xt"] },
@@ -24,7 +24,7 @@ const PIPELINES: ReadonlyArray<{ name: string; basePrice: number; models: readon
 ];
 
 /** BYOC capabilities, priced per second of work. */
-const BYOC: ReadonlyArray<{ name: string; basePrice: number }> = [
+export const BYOC: ReadonlyArray<{ name: string; basePrice: number }> = [
   { name: "depth", basePrice: 50_000 },
   { name: "segmentation", basePrice: 80_000 },
   { name: "pose", basePrice: 45_000 },
@@ -39,9 +39,9 @@ const BYOC: ReadonlyArray<{ name: string; basePrice: number }> = [
 
 export const CAPABILITY_COUNT = PIPELINES.length + BYOC.length;
 
-const REGIONS = ["us-east", "us-west", "eu-central", "eu-west", "ap-southeast"];
+export const REGIONS = ["us-east", "us-west", "eu-central", "eu-west", "ap-southeast"];
 /** Denominators of exact quotes: whole wei, thirds and sevenths (sub-wei), and decimal fractions. */
-const DENOMINATORS = [1n, 1n, 3n, 7n, 1_000n, 1_000_000n];
+export const DENOMINATORS = [1n, 1n, 3n, 7n, 1_000n, 1_000_000n];
 
 export interface SyntheticNetwork {
   snapshot: NetworkSnapshot;
@@ -64,8 +64,6 @@ const START = Date.UTC(2025, 0, 1);
 export function syntheticNetwork(options: SyntheticOptions): SyntheticNetwork {
   const random = seededRandom(options.seed ?? 1);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  let now = START;
-  const health = new HealthTracker({}, () => now);
   const regions = new Map<string, string>();
   const states: OrchestratorState[] = [];
   let offerCount = 0;
@@ -116,14 +114,32 @@ export function syntheticNetwork(options: SyntheticOptions): SyntheticNetwork {
     });
   }
 
-  // Health history: a few jobs for a share of the keys, ~5% of them failures. Then ~1% of those keys fail hard
-  // enough to be ejected, close together in time so that the ejections are still in force when the clock stops.
-  const historyShare = options.historyShare ?? 0.3;
+  const { health, healthKeys } = syntheticHealth(
+    states.map((state) => state.offers),
+    random,
+    options.historyShare ?? 0.3,
+  );
+  return { snapshot: new NetworkSnapshot(1, START, states), health, regions, offers: offerCount, healthKeys };
+}
+
+/**
+ * Health history: a few jobs for a share (`historyShare`) of the (orchestrator, capability, model) keys, ~5% of them
+ * failures. Then ~1% of those keys fail hard enough to be ejected, close together in time so that the ejections are
+ * still in force when the clock stops.
+ */
+export function syntheticHealth(
+  offerLists: Iterable<readonly Offer[]>,
+  random: () => number,
+  historyShare: number,
+): { health: HealthTracker; healthKeys: number } {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  let now = START;
+  const health = new HealthTracker({}, () => now);
   const failing: HealthKey[] = [];
   let healthKeys = 0;
-  for (const state of states) {
+  for (const offers of offerLists) {
     const jobLatencyMs = 40 + 400 * random();
-    for (const offer of state.offers) {
+    for (const offer of offers) {
       if (random() >= historyShare) continue;
       healthKeys++;
       const key = { orchestratorUri: offer.orchestratorUri, capability: offer.capability, modelId: offer.modelId };
@@ -141,7 +157,7 @@ export function syntheticNetwork(options: SyntheticOptions): SyntheticNetwork {
       health.record(key, "timeout", 10_000);
     }
   }
-  return { snapshot: new NetworkSnapshot(1, START, states), health, regions, offers: offerCount, healthKeys };
+  return { health, healthKeys };
 }
 
 /**

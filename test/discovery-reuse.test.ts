@@ -193,4 +193,19 @@ describe("NetworkSnapshot holds each offer once", () => {
     expect(again?.priceFloat).toBeCloseTo(1 / 3);
     expect(second.offers("depth")[0]?.modelId).toBe("");
   });
+
+  it("takes offers discovery built as IndexedOffers as they are, once: a second snapshot copies them", () => {
+    const built = offers.map((offer) => new IndexedOffer(offer));
+    const fresh: OrchestratorState = { ...state, offers: built };
+    const first = new NetworkSnapshot(1, 0, [fresh]);
+    expect(first.offers("image-to-image", REALVIS)[0]).toBe(built[0]);
+    expect(built[0]?.orchestrator).toBe(first.orchestrator(uri));
+    const second = new NetworkSnapshot(2, 0, [fresh]);
+    const copy = second.offers("image-to-image", REALVIS)[0];
+    expect(copy).not.toBe(built[0]);
+    expect(copy?.orchestrator).toBe(second.orchestrator(uri));
+    // The first snapshot's offer still points at the first snapshot's state.
+    expect(built[0]?.orchestrator).toBe(first.orchestrator(uri));
+    expect(copy?.healthKey).toBe(built[0]?.healthKey);
+  });
 });

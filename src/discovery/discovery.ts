@@ -8,7 +8,7 @@ import type { Logger } from "../log.js";
 import { advertisedModels, buildOffers, listedPrices, quoteKey, withQuotes, type Offer, type PriceQuote } from "../network/offers.js";
 import { priceFromPriceInfo } from "../network/price.js";
 import { IndexedInfo } from "../network/indexed-info.js";
-import { NetworkSnapshot, type OrchestratorState } from "../network/snapshot.js";
+import { IndexedOffer, NetworkSnapshot, type OrchestratorState } from "../network/snapshot.js";
 import type { OrchestratorClientPool, ReceivedInfo } from "../orchestrator/orchestrator-client.js";
 import { encodeOnce, listingRequest, priceQuoteRequest, type RequestSigner } from "../orchestrator/orchestrator-request.js";
 import type { OrchestratorRequest } from "../gen/net/lp_rpc_pb.js";
@@ -217,7 +217,7 @@ export class Discovery {
     // Nothing reads the decoded message past this point, so it is garbage before the quote calls: kept through them,
     // ~20 KB per orchestrator in flight would reach the old generation and fragment it.
     if (t.blockedReason === undefined) await this.refreshQuotes(t, listed, models);
-    t.offers = withQuotes(offers, t.quotes);
+    t.offers = withQuotes(offers, t.quotes).map((offer) => new IndexedOffer(offer));
   }
 
   /**

@@ -47,12 +47,13 @@ export class IndexedOffer implements Offer {
   readonly priceFloat: number;
   /** offerKey(orchestratorUri, capability, modelId): the flat key health is kept under. */
   readonly healthKey: string;
+  private owner: OrchestratorState | undefined;
 
-  constructor(
-    offer: Offer,
-    /** The orchestrator advertising the offer, in the same snapshot. */
-    readonly orchestrator: OrchestratorState,
-  ) {
+  /**
+   * Built where the offer is first known (discovery builds them as replies come in, so that no plain copy of every
+   * offer lives through a sweep only to die when the snapshot is built) and placed in a snapshot by indexIn.
+   */
+  constructor(offer: Offer) {
     this.orchestratorUri = offer.orchestratorUri;
     this.capability = offer.capability;
     this.capabilityId = offer.capabilityId;
@@ -63,8 +64,25 @@ export class IndexedOffer implements Offer {
     this.runnerVersion = offer.runnerVersion;
     if (offer.price !== undefined) this.price = offer.price;
     this.priceSource = offer.priceSource;
-    this.priceFloat = offer.price === undefined ? Infinity : ratioToNumber(offer.price);
-    this.healthKey = offerKey(offer.orchestratorUri, offer.capability, offer.modelId);
+    if (offer instanceof IndexedOffer) {
+      this.priceFloat = offer.priceFloat;
+      this.healthKey = offer.healthKey;
+    } else {
+      this.priceFloat = offer.price === undefined ? Infinity : ratioToNumber(offer.price);
+      this.healthKey = offerKey(offer.orchestratorUri, offer.capability, offer.modelId);
+    }
+  }
+
+  /** The offer as `orchestrator` (a state of a snapshot being built) holds it: itself while no snapshot has it, else a copy. */
+  static indexIn(offer: Offer, orchestrator: OrchestratorState): IndexedOffer {
+    const indexed = offer instanceof IndexedOffer && offer.owner === undefined ? offer : new IndexedOffer(offer);
+    indexed.owner = orchestrator;
+    return indexed;
+  }
+
+  /** The orchestrator advertising the offer, in the snapshot that holds it. */
+  get orchestrator(): OrchestratorState {
+    return this.owner as OrchestratorState;
   }
 
   /** The orchestrator's EIP-55 payee address (ticket recipient, else node address), or "". */
@@ -95,14 +113,16 @@ export class NetworkSnapshot {
     orchestrators: readonly OrchestratorState[],
   ) {
     const index = new Map<string, { all: IndexedOffer[]; byModel: Map<string, IndexedOffer[]> }>();
-    // A usable orchestrator's state is copied with its offers replaced by the indexed ones, so that the snapshot does
-    // not hold every offer twice (the plain one and its IndexedOffer): at 10,000 orchestrators that was ~50 MB.
+    // A usable orchestrator's state is copied with its offers as IndexedOffers that point back at the copy. Offers
+    // discovery built as IndexedOffers and no snapshot holds yet are taken as they are, not copied: at 10,000
+    // orchestrators a second copy of every offer is ~50 MB, and dying all at once when a sweep is published, it
+    // fragmented the heap.
     const states = orchestrators.map((given) => {
       if (!given.usable) return given;
       const offers: IndexedOffer[] = [];
       const orchestrator: OrchestratorState = { ...given, offers };
       for (const offer of given.offers) {
-        const indexed = new IndexedOffer(offer, orchestrator);
+        const indexed = IndexedOffer.indexIn(offer, orchestrator);
         offers.push(indexed);
         let entry = index.get(offer.capability);
         if (!entry) index.set(offer.capability, (entry = { all: [], byModel: new Map() }));

@@ -17,12 +17,16 @@ const count = Number(process.argv[2] ?? "10000");
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run with --expose-gc");
 
-function settled(): NodeJS.MemoryUsage {
-  for (let i = 0; i < 3; i++) gc?.();
+/** Three full GCs with pauses between them, in which V8's background threads finish sweeping and free pages. */
+async function settled(): Promise<NodeJS.MemoryUsage> {
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   return process.memoryUsage();
 }
 
-const before = settled();
+const before = await settled();
 const answering = new InProcessOrchestrators(count);
 const discovery = new Discovery(
   { source: new StaticSource(answering.uris), clients: answering, signer: offchainIdentity(), logger: silentLogger() },
@@ -37,7 +41,7 @@ const { health, healthKeys } = syntheticHealth(
   seededRandom(2),
   0.3,
 );
-const after = settled();
+const after = await settled();
 process.stdout.write(
   `${JSON.stringify({
     rss: after.rss,

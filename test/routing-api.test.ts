@@ -11,6 +11,9 @@ import { silentLogger } from "../src/log.js";
 import { grpcServiceDefinition } from "../src/orchestrator/grpc-adapter.js";
 import { grpcStatusMessage } from "../src/api/grpc-status-message.js";
 import { watchNetworkCapabilities } from "../src/api/watch.js";
+import { create } from "@bufbuild/protobuf";
+import { OrchestratorInfoSchema } from "../src/gen/net/lp_rpc_pb.js";
+import { IndexedInfo } from "../src/network/indexed-info.js";
 import { byocOffer } from "../src/network/offers.js";
 import { weiPerUnit } from "../src/network/price.js";
 import { NetworkSnapshot, type OrchestratorState } from "../src/network/snapshot.js";
@@ -204,6 +207,65 @@ describe("ListOfferings and WatchNetworkCapabilities", () => {
     abort.abort();
     expect((await stream.next()).done).toBe(true);
     expect(listeners.size).toBe(0); // unsubscribed
+  });
+});
+
+describe("WatchNetworkCapabilities and replies that differ at every call", () => {
+  it("does not send an orchestrator again for a new auth token, ticket parameters, map order or GPU reading", async () => {
+    const uri = "https://a:8935";
+    const address = new Uint8Array(20).fill(7);
+    // One reply as go-livepeer sends it: a fresh auth token and ticket seed every time, maps in any order, GPU memory
+    // as it is now.
+    const reply = (token: number, models: string[], memoryFree: bigint, transcoder = "https://a-service:8935") =>
+      IndexedInfo.of(
+        create(OrchestratorInfoSchema, {
+          transcoder,
+          address,
+          ticketParams: { recipient: address, seed: new Uint8Array([token]) },
+          authToken: { token: new Uint8Array([token]), sessionId: `session-${token}`, expiration: BigInt(token) },
+          capabilities: {
+            version: "0.8.8",
+            constraints: { PerCapability: { 27: { models: Object.fromEntries(models.map((m) => [m, { warm: true, capacity: 1 }])) } } },
+          },
+          hardware: [{ pipeline: "text-to-image", gpuInfo: { "0": { name: "NVIDIA L40S", memoryTotal: 100n, memoryFree } } }],
+        }),
+      );
+    const offer = (modelId: string, warm = true) => ({ ...byocOffer(uri, "text-to-image", weiPerUnit(5n, 1n)), capabilityId: 27, modelId, warm, capacity: 1 });
+    const state = (info: IndexedInfo, offers = [offer("m1"), offer("m2")]): OrchestratorState => ({
+      uri,
+      info,
+      offers,
+      usable: true,
+      observation: { consecutiveFailures: 0, reachable: true },
+    });
+    const listeners = new Set<(snapshot: NetworkSnapshot) => void>();
+    const source = {
+      snapshot: new NetworkSnapshot(1, 1_000, [state(reply(1, ["m1", "m2"], 50n))]),
+      onSnapshot: (listener: (snapshot: NetworkSnapshot) => void) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    };
+    const publish = (snapshot: NetworkSnapshot): void => {
+      source.snapshot = snapshot;
+      for (const listener of listeners) listener(snapshot);
+    };
+    const abort = new AbortController();
+    const stream = watchNetworkCapabilities(source, "", abort.signal);
+    expect((await stream.next()).value?.initial).toBe(true);
+
+    const next = stream.next();
+    publish(new NetworkSnapshot(2, 2_000, [state(reply(2, ["m2", "m1"], 40n), [offer("m2"), offer("m1")])])); // nothing that counts
+    await new Promise((resolve) => setImmediate(resolve)); // the stream looks at snapshot 2 before 3 comes
+    publish(new NetworkSnapshot(3, 3_000, [state(reply(3, ["m1", "m2"], 30n), [offer("m1"), offer("m2", false)])])); // m2 went cold
+    expect((await next).value).toMatchObject({ snapshotVersion: 3n, removed: [] });
+
+    const moved = stream.next();
+    publish(new NetworkSnapshot(4, 4_000, [state(reply(4, ["m1", "m2"], 30n, "https://a-elsewhere:8935"), [offer("m1"), offer("m2", false)])]));
+    const entry = (await moved).value?.upserted[0];
+    expect(entry?.orchUri).toBe("https://a-elsewhere:8935");
+    abort.abort();
+    expect((await stream.next()).done).toBe(true);
   });
 });
 

@@ -6,11 +6,18 @@ import type { Discovery } from "../discovery/discovery.js";
 import type { NetworkSnapshot, OrchestratorState } from "../network/snapshot.js";
 import { orchestratorEntry } from "./network-capabilities.js";
 
-/** What counts as a change: the advertised info (byte for byte) and the offers' prices. */
+/**
+ * What counts as a change: an offer's terms (warm, capacity, runner version, price), or how the orchestrator is reached
+ * and paid (service URI, payee, version). Not the raw reply: go-livepeer sends a fresh auth token (and on-chain fresh
+ * ticket parameters) in every reply, encodes maps in Go's random order and reports GPU memory as it moves, so its
+ * bytes differ at every refresh and every orchestrator would be sent again after each sweep.
+ */
 function fingerprint(state: OrchestratorState): string {
-  const info = state.info ? Buffer.from(state.info.bytes.buffer, state.info.bytes.byteOffset, state.info.bytes.byteLength).toString("base64") : "";
-  const prices = state.offers.map((o) => `${o.capability}/${o.modelId}=${o.price?.num ?? "?"}/${o.price?.den ?? "?"}`).join(",");
-  return `${info}|${prices}`;
+  const info = state.info;
+  const offers = state.offers
+    .map((o) => `${o.capability}/${o.modelId}:${o.warm ? "warm" : "cold"},${o.capacity},${o.capacityInUse},${o.runnerVersion},${o.price?.num ?? "?"}/${o.price?.den ?? "?"}`)
+    .sort();
+  return JSON.stringify([info?.transcoder ?? "", info?.payeeAddress ?? "", info?.version ?? "", offers]);
 }
 
 function visible(snapshot: NetworkSnapshot, capability: string): Map<string, OrchestratorState> {

@@ -140,6 +140,23 @@ describe("ReportOutcome and health", () => {
   });
 });
 
+/** What WatchNetworkCapabilities reads of discovery, with a publish() that swaps in a snapshot as a sweep does. */
+function snapshotSource(first: NetworkSnapshot) {
+  const listeners = new Set<(snapshot: NetworkSnapshot) => void>();
+  const source = {
+    snapshot: first,
+    onSnapshot: (listener: (snapshot: NetworkSnapshot) => void) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  const publish = (snapshot: NetworkSnapshot): void => {
+    source.snapshot = snapshot;
+    for (const listener of listeners) listener(snapshot);
+  };
+  return { source, publish, listeners };
+}
+
 describe("ListOfferings and WatchNetworkCapabilities", () => {
   it("lists every capability with models, counts, price ranges in wei and USD, and the retry profile", async () => {
     const json = createClient(GatewayService, createConnectTransport({ baseUrl: gateway.servers.api.url, httpVersion: "1.1" }));
@@ -171,18 +188,7 @@ describe("ListOfferings and WatchNetworkCapabilities", () => {
       usable: true,
       observation: { consecutiveFailures: 0, reachable: true, latencyMs: 20 },
     });
-    const listeners = new Set<(snapshot: NetworkSnapshot) => void>();
-    const source = {
-      snapshot: new NetworkSnapshot(1, 1_000, [state("a", 10n), state("b", 20n), state("other", 5n, "depth")]),
-      onSnapshot: (listener: (snapshot: NetworkSnapshot) => void) => {
-        listeners.add(listener);
-        return () => listeners.delete(listener);
-      },
-    };
-    const publish = (snapshot: NetworkSnapshot): void => {
-      source.snapshot = snapshot;
-      for (const listener of listeners) listener(snapshot);
-    };
+    const { source, publish, listeners } = snapshotSource(new NetworkSnapshot(1, 1_000, [state("a", 10n), state("b", 20n), state("other", 5n, "depth")]));
     const abort = new AbortController();
     const stream = watchNetworkCapabilities(source, "llm", abort.signal);
     const names = (entries: { uri: string }[]) => entries.map((e) => e.uri.slice(8, -5)).sort();
@@ -238,18 +244,7 @@ describe("WatchNetworkCapabilities and replies that differ at every call", () =>
       usable: true,
       observation: { consecutiveFailures: 0, reachable: true },
     });
-    const listeners = new Set<(snapshot: NetworkSnapshot) => void>();
-    const source = {
-      snapshot: new NetworkSnapshot(1, 1_000, [state(reply(1, ["m1", "m2"], 50n))]),
-      onSnapshot: (listener: (snapshot: NetworkSnapshot) => void) => {
-        listeners.add(listener);
-        return () => listeners.delete(listener);
-      },
-    };
-    const publish = (snapshot: NetworkSnapshot): void => {
-      source.snapshot = snapshot;
-      for (const listener of listeners) listener(snapshot);
-    };
+    const { source, publish } = snapshotSource(new NetworkSnapshot(1, 1_000, [state(reply(1, ["m1", "m2"], 50n))]));
     const abort = new AbortController();
     const stream = watchNetworkCapabilities(source, "", abort.signal);
     expect((await stream.next()).value?.initial).toBe(true);

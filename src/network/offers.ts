@@ -42,19 +42,32 @@ const pairNumbers = new Map<string, Map<string, number>>(); // capability → mo
 let pairCount = 0;
 
 /**
+ * How many orchestrators and (capability, model) pairs get a number. The tables never shrink (a number must keep
+ * naming the same thing for as long as health is kept under it), so they are capped: an orchestrator advertising
+ * fresh model ids at every refresh, or a webhook listing fresh URIs, must not grow them without end. Past the cap a
+ * triple gets the long key instead, which is still unique and the same every time.
+ */
+export const OFFER_KEY_LIMITS = { orchestrators: 100_000, pairs: 10_000 } as const;
+
+/**
  * The one string that names an (orchestrator, capability, model): health is kept under it, and snapshot offers carry
  * it precomputed so that routing looks health up with a single flat-map get. It is short ("4127/9": the
  * orchestrator's number and the pair's) because every offer of the index holds one: at 10,000 orchestrators, keys
- * spelling out URI, capability and model took ~50 MB. The numbers live as long as the process, which sees a few
- * thousand orchestrators and a few dozen (capability, model) pairs.
+ * spelling out URI, capability and model took ~50 MB. Past OFFER_KEY_LIMITS it is the JSON of the triple.
  */
 export function offerKey(orchestratorUri: string, capability: string, modelId: string): string {
   let orchestrator = orchestratorNumbers.get(orchestratorUri);
-  if (orchestrator === undefined) orchestratorNumbers.set(orchestratorUri, (orchestrator = orchestratorNumbers.size));
+  if (orchestrator === undefined && orchestratorNumbers.size < OFFER_KEY_LIMITS.orchestrators) {
+    orchestratorNumbers.set(orchestratorUri, (orchestrator = orchestratorNumbers.size));
+  }
   let models = pairNumbers.get(capability);
-  if (models === undefined) pairNumbers.set(capability, (models = new Map()));
-  let pair = models.get(modelId);
-  if (pair === undefined) models.set(modelId, (pair = pairCount++));
+  let pair = models?.get(modelId);
+  if (pair === undefined && pairCount < OFFER_KEY_LIMITS.pairs) {
+    if (models === undefined) pairNumbers.set(capability, (models = new Map()));
+    models.set(modelId, (pair = pairCount++));
+  }
+  // JSON starts with "[": it never equals a numbered key.
+  if (orchestrator === undefined || pair === undefined) return JSON.stringify([orchestratorUri, capability, modelId]);
   return `${orchestrator}/${pair}`;
 }
 

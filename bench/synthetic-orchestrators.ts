@@ -8,7 +8,7 @@ import { OrchestratorInfoSchema, OrchestratorRequestSchema, type OrchestratorReq
 import { orchestratorInfoFor, type OrchestratorIdentity } from "../src/devnet/orchestrator-info.js";
 import type { SimulatedGpu, SimulatedModel, SimulatedOrchestratorSpec } from "../src/devnet/spec.js";
 import { weiPerUnit, type WeiPerUnit } from "../src/network/price.js";
-import { decodePriceInfoOnly, type CallOptions, type ReceivedInfo } from "../src/orchestrator/orchestrator-client.js";
+import { decodePriceInfoOnly, decodeReceivedInfo, type CallOptions, type ReceivedInfo } from "../src/orchestrator/orchestrator-client.js";
 import type { OrchestratorCaller } from "../src/discovery/discovery.js";
 import { preEncoded } from "../src/orchestrator/orchestrator-request.js";
 import { BoundedCache } from "../src/util/bounded-cache.js";
@@ -93,8 +93,7 @@ export class InProcessOrchestrators implements OrchestratorCaller {
   }
 
   async getOrchestrator(uri: string, request: OrchestratorRequest, _options: CallOptions): Promise<ReceivedInfo> {
-    const bytes = this.answer(uri, request);
-    return { info: fromBinary(OrchestratorInfoSchema, bytes), bytes };
+    return decodeReceivedInfo(this.answer(uri, request));
   }
 
   async getPriceQuote(uri: string, request: OrchestratorRequest, _options: CallOptions) {

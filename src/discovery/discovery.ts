@@ -196,8 +196,8 @@ export class Discovery {
       return;
     }
     const latencyMs = performance.now() - started;
-    const { info, bytes } = received;
-    const invalid = validateOrchestratorInfo(info);
+    const { info, bytes, hardwareEntries } = received;
+    const invalid = validateOrchestratorInfo(info, hardwareEntries);
     if (invalid) {
       this.recordFailure(t, `rejected its info: ${invalid}`);
       return;

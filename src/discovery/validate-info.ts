@@ -65,8 +65,11 @@ function checkCapabilities(info: OrchestratorInfo): string | undefined {
   return undefined;
 }
 
-/** Why the info cannot be used, or undefined when it can. */
-export function validateOrchestratorInfo(info: OrchestratorInfo): string | undefined {
+/**
+ * Why the info cannot be used, or undefined when it can. `hardwareEntries` is for an info decoded without its
+ * hardware (discovery's): how many entries the reply had.
+ */
+export function validateOrchestratorInfo(info: OrchestratorInfo, hardwareEntries = info.hardware.length): string | undefined {
   const transcoder = checkTranscoder(info.transcoder);
   if (transcoder) return transcoder;
   if (info.address.length !== 0 && info.address.length !== 20) return `address is ${info.address.length} bytes, expected 20`;
@@ -81,6 +84,6 @@ export function validateOrchestratorInfo(info: OrchestratorInfo): string | undef
     const bad = checkPrice(price, `capabilities_prices[${index}]`);
     if (bad) return bad;
   }
-  if (info.hardware.length > INFO_LIMITS.maxHardwareEntries) return `hardware has ${info.hardware.length} entries`;
+  if (hardwareEntries > INFO_LIMITS.maxHardwareEntries) return `hardware has ${hardwareEntries} entries`;
   return checkCapabilities(info);
 }

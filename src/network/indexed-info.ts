@@ -5,6 +5,7 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { getAddress, hexlify } from "ethers";
 import { OrchestratorInfoSchema, type OrchestratorInfo } from "../gen/net/lp_rpc_pb.js";
+import { UNREAD_BY_DISCOVERY, selectInfoFields } from "./info-fields.js";
 
 export class IndexedInfo {
   /** OrchestratorInfo.transcoder: the service URI jobs are sent to ("" when not advertised). */
@@ -33,9 +34,17 @@ export class IndexedInfo {
     return new IndexedInfo(toBinary(OrchestratorInfoSchema, info), info);
   }
 
-  /** The whole message, decoded anew on every call: for the API's listings, never for the request path. */
+  /**
+   * The whole message, decoded anew on every call: for the API's listings, never for the request path. Discovery
+   * decoded the reply without the fields it never reads (UNREAD_BY_DISCOVERY), so those were not checked: when they
+   * do not decode, they are left out rather than failing the listing of every orchestrator.
+   */
   decode(): OrchestratorInfo {
-    return fromBinary(OrchestratorInfoSchema, this.bytes);
+    try {
+      return fromBinary(OrchestratorInfoSchema, this.bytes);
+    } catch {
+      return fromBinary(OrchestratorInfoSchema, selectInfoFields(this.bytes, (field) => !UNREAD_BY_DISCOVERY.has(field)).selected);
+    }
   }
 
   /** The EIP-55 payee address, or "": worked out on first use (keccak), then kept as long as the info is. */

@@ -3,21 +3,18 @@
 import { isIPv4, isIPv6 } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
-import { BinaryReader } from "@bufbuild/protobuf/wire";
 import {
   Orchestrator,
   OrchestratorInfoSchema,
   type OrchestratorInfo,
   type OrchestratorRequestSchema,
 } from "../gen/net/lp_rpc_pb.js";
+import { INFO_FIELD, UNREAD_BY_DISCOVERY, selectInfoFields } from "../network/info-fields.js";
 import { grpcServiceDefinition } from "./grpc-adapter.js";
 import { preEncoded } from "./orchestrator-request.js";
 
 /** go-livepeer leaves grpc-go's default client receive limit in place: 4 MiB. */
 export const MAX_ORCHESTRATOR_REPLY_BYTES = 4 * 1024 * 1024;
-
-/** OrchestratorInfo.price_info's field number (net.proto). */
-const PRICE_INFO_FIELD = 3;
 
 /**
  * An OrchestratorInfo holding only its price_info, decoded from a whole reply: a price quote's reply repeats the
@@ -25,30 +22,28 @@ const PRICE_INFO_FIELD = 3;
  * Every price_info record is kept, so repeated records merge exactly as in a full decode.
  */
 export function decodePriceInfoOnly(bytes: Uint8Array): OrchestratorInfo {
-  const reader = new BinaryReader(bytes);
-  const kept: Uint8Array[] = [];
-  while (reader.pos < reader.len) {
-    const start = reader.pos;
-    const [fieldNo, wireType] = reader.tag();
-    reader.skip(wireType, fieldNo);
-    if (fieldNo === PRICE_INFO_FIELD) kept.push(bytes.subarray(start, reader.pos));
-  }
-  return fromBinary(OrchestratorInfoSchema, kept.length === 1 ? (kept[0] as Uint8Array) : Buffer.concat(kept));
+  return fromBinary(OrchestratorInfoSchema, selectInfoFields(bytes, (field) => field === INFO_FIELD.priceInfo).selected);
 }
 
-/** A reply to GetOrchestrator: decoded, and the exact bytes it arrived in (which the index keeps instead). */
+/**
+ * A reply to GetOrchestrator: the exact bytes it arrived in (which the index keeps), and its decoding without the
+ * fields discovery never reads (UNREAD_BY_DISCOVERY: `info.hardware` is empty), with how many hardware entries the
+ * reply had.
+ */
 export interface ReceivedInfo {
   readonly info: OrchestratorInfo;
   readonly bytes: Uint8Array;
+  readonly hardwareEntries: number;
 }
 
 /**
  * The reply decoded from a copy of its bytes: grpc-js hands over a Buffer that may be a slice of a larger pooled
  * one, which a kept slice would hold on to whole; and the decoded bytes fields are views into the same copy.
  */
-function decodeReceivedInfo(buffer: Uint8Array): ReceivedInfo {
+export function decodeReceivedInfo(buffer: Uint8Array): ReceivedInfo {
   const bytes = new Uint8Array(buffer);
-  return { info: fromBinary(OrchestratorInfoSchema, bytes), bytes };
+  const { selected, skipped } = selectInfoFields(bytes, (field) => !UNREAD_BY_DISCOVERY.has(field));
+  return { info: fromBinary(OrchestratorInfoSchema, selected), bytes, hardwareEntries: skipped.get(INFO_FIELD.hardware) ?? 0 };
 }
 
 /**

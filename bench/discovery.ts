@@ -69,8 +69,12 @@ async function sweep(count: number, progress: (line: string) => void): Promise<B
     let cpu = process.cpuUsage();
     let orchestratorsCpu = await orchestrators.cpuMs();
     let started = performance.now();
+    // The first snapshot is published once the listings are in, before the price quotes (see Discovery.sweep).
+    let listingsMs: number | undefined;
+    const unsubscribe = discovery.onSnapshot(() => (listingsMs ??= performance.now() - started));
     const first = await discovery.refreshNow();
     const firstMs = performance.now() - started;
+    unsubscribe();
     const firstCpu = process.cpuUsage(cpu);
     const firstOrchestratorsCpuMs = (await orchestrators.cpuMs()) - orchestratorsCpu;
     cpu = process.cpuUsage();
@@ -82,9 +86,10 @@ async function sweep(count: number, progress: (line: string) => void): Promise<B
     const refreshOrchestratorsCpuMs = (await orchestrators.cpuMs()) - orchestratorsCpu;
     const rss = process.memoryUsage().rss;
     const usable = second.usableOrchestrators().length;
-    progress(`discovery: ${count} orchestrators: first sweep ${Math.round(firstMs)} ms, refresh ${Math.round(refreshMs)} ms, ${usable} usable`);
+    progress(`discovery: ${count} orchestrators: first sweep ${Math.round(firstMs)} ms (listings published at ${Math.round(listingsMs ?? firstMs)} ms), refresh ${Math.round(refreshMs)} ms, ${usable} usable`);
     const measured = {
       firstSweepMs: Math.round(firstMs),
+      firstSnapshotMs: Math.round(listingsMs ?? firstMs),
       firstSweepCpuMs: Math.round((firstCpu.user + firstCpu.system) / 1_000),
       // The simulated orchestrators share the machine's two cores: their CPU bounds the wall time too.
       firstSweepOrchestratorsCpuMs: Math.round(firstOrchestratorsCpuMs),

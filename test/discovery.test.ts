@@ -81,6 +81,32 @@ describe("discovery against the simulated network", () => {
     }
   });
 
+  it("publishes the listings before asking for price quotes, then the quoted prices", async () => {
+    const { discovery, clients } = discoveryFor(devnet.uris);
+    const bravoUri = devnet.orchestrators.find((o) => o.spec.name === "orch-bravo")?.uri;
+    const published: Array<{ source?: string; price?: string; usable: number }> = [];
+    discovery.onSnapshot((snapshot) => {
+      // orch-bravo lists image-to-image at a third of a wei per pixel: floored to 0 in the listing.
+      const bravo = snapshot.offers("image-to-image", REALVIS).find((offer) => offer.orchestratorUri === bravoUri);
+      published.push({ source: bravo?.priceSource, price: bravo?.price && `${bravo.price.num}/${bravo.price.den}`, usable: snapshot.usableOrchestrators().length });
+    });
+    try {
+      const last = await discovery.refreshNow();
+      expect(published).toEqual([
+        { source: "unknown", price: undefined, usable: devnet.uris.length },
+        { source: "exact", price: "1/3", usable: devnet.uris.length },
+      ]);
+      expect(discovery.snapshot).toBe(last);
+      // The next refresh has its quotes already (they have not aged): one snapshot, the same prices.
+      await discovery.refreshNow();
+      expect(published).toHaveLength(3);
+      expect(published[2]).toEqual(published[1]);
+    } finally {
+      await discovery.stop();
+      clients.close();
+    }
+  });
+
   it("never calls a model free when its quote fails and the listing says 0", async () => {
     const bravoSpec = DEFAULT_DEVNET_SPECS.find((s) => s.name === "orch-bravo");
     if (!bravoSpec) throw new Error("devnet spec orch-bravo missing");

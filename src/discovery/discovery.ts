@@ -63,7 +63,12 @@ interface Tracked {
   reachable: boolean;
   blockedReason?: string;
   nextAttemptAt: number;
+  /** Between a sweep's listings and its quotes: the models to quote, and the listed floors they were quoted against. */
+  staleQuotes?: { models: QuotedModel[]; listed: ReadonlyMap<string, bigint> };
 }
+
+/** An AI (capability, model) an orchestrator advertises. */
+type QuotedModel = { capabilityId: number; modelId: string };
 
 /** What discovery calls orchestrators with: the gRPC client pool, or a stand-in in benchmarks. */
 export type OrchestratorCaller = Pick<OrchestratorClientPool, "getOrchestrator" | "getPriceQuote" | "retainOnly">;
@@ -168,6 +173,13 @@ export class Discovery {
     this.strings = new Interner();
     const due = [...this.tracked.values()].filter((t) => t.nextAttemptAt <= this.now());
     await forEachWithConcurrency(due, this.options.concurrency, (t) => this.refreshOne(t));
+    // The listings are in: publish them before asking for price quotes, so that a gateway starting on a large
+    // network routes as soon as it knows who offers what. Until its quotes are back, an AI offer carries its last
+    // quote, or its listed (floored) price, as it would after a failed quote.
+    const listings = this.publish();
+    const quoting = due.filter((t) => t.staleQuotes !== undefined);
+    if (quoting.length === 0) return listings;
+    await forEachWithConcurrency(quoting, this.options.concurrency, (t) => this.refreshQuotes(t));
     return this.publish();
   }
 
@@ -211,32 +223,34 @@ export class Discovery {
     t.lastError = undefined;
     t.nextAttemptAt = 0;
     t.blockedReason = this.blockedReason(info);
-    const offers = buildOffers(t.uri, info, (value) => this.strings.intern(value));
     const listed = listedPrices(info);
-    const models = advertisedModels(info);
-    // Nothing reads the decoded message past this point, so it is garbage before the quote calls: kept through them,
-    // ~20 KB per orchestrator in flight would reach the old generation and fragment it.
-    if (t.blockedReason === undefined) await this.refreshQuotes(t, listed, models);
+    const stale = t.blockedReason === undefined ? this.staleQuotes(t, listed, advertisedModels(info)) : [];
+    t.staleQuotes = stale.length > 0 ? { models: stale, listed } : undefined;
+    const offers = buildOffers(t.uri, info, (value) => this.strings.intern(value));
     t.offers = withQuotes(offers, t.quotes).map((offer) => new IndexedOffer(offer));
   }
 
   /**
-   * Exact prices: the listing floors AI prices to whole wei per unit (so sub-wei prices read 0), so each AI
-   * (capability, model) is asked for a scoped quote, again only when its listed floor changes or the quote ages.
+   * The AI (capability, model)s whose exact price must be asked for: the listing floors AI prices to whole wei per
+   * unit (so sub-wei prices read 0), so each one is quoted, again when its listed floor changes or its quote ages.
+   * Drops the quotes of models no longer advertised, and those whose listed floor changed (a quote must not outlive
+   * a changed listing, whether or not a new one comes).
    */
-  private async refreshQuotes(
-    t: Tracked,
-    listed: ReadonlyMap<string, bigint>,
-    models: ReadonlyArray<{ capabilityId: number; modelId: string }>,
-  ): Promise<void> {
+  private staleQuotes(t: Tracked, listed: ReadonlyMap<string, bigint>, models: ReadonlyArray<QuotedModel>): QuotedModel[] {
     const advertised = new Set(models.map((m) => quoteKey(m.capabilityId, m.modelId)));
-    for (const key of t.quotes.keys()) if (!advertised.has(key)) t.quotes.delete(key);
-    const stale = models.filter(({ capabilityId, modelId }) => {
-      const key = quoteKey(capabilityId, modelId);
-      const quote = t.quotes.get(key);
-      return !quote || quote.listedFloor !== listed.get(key) || this.now() - quote.quotedAt >= this.options.quoteTtlMs;
+    for (const [key, quote] of t.quotes) if (!advertised.has(key) || quote.listedFloor !== listed.get(key)) t.quotes.delete(key);
+    return models.filter(({ capabilityId, modelId }) => {
+      const quote = t.quotes.get(quoteKey(capabilityId, modelId));
+      return !quote || this.now() - quote.quotedAt >= this.options.quoteTtlMs;
     });
-    await forEachWithConcurrency(stale, QUOTES_IN_FLIGHT_PER_ORCHESTRATOR, async ({ capabilityId, modelId }) => {
+  }
+
+  /** Asks for the quotes staleQuotes found, then reprices the orchestrator's offers with what came back. */
+  private async refreshQuotes(t: Tracked): Promise<void> {
+    const stale = t.staleQuotes;
+    if (stale === undefined) return;
+    t.staleQuotes = undefined;
+    await forEachWithConcurrency(stale.models, QUOTES_IN_FLIGHT_PER_ORCHESTRATOR, async ({ capabilityId, modelId }) => {
       const key = quoteKey(capabilityId, modelId);
       try {
         // Only the quoted price is read from the reply (getPriceQuote): the rest of it repeats the listing.
@@ -246,14 +260,14 @@ export class Discovery {
         });
         const price = reply.priceInfo ? priceFromPriceInfo(reply.priceInfo) : "no price_info in the quote";
         if (typeof price === "string") throw new Error(price);
-        t.quotes.set(this.strings.intern(key), { price, listedFloor: listed.get(key), quotedAt: this.now() });
+        t.quotes.set(this.strings.intern(key), { price, listedFloor: stale.listed.get(key), quotedAt: this.now() });
       } catch (err) {
-        // A quote we cannot renew must not outlive a changed listing: fall back to the listing (or unknown).
-        const old = t.quotes.get(key);
-        if (old && old.listedFloor !== listed.get(key)) t.quotes.delete(key);
+        // The offer keeps its last quote (same listed floor, only aged) or its listed price.
         this.deps.logger.debug({ orchestrator: t.uri, capabilityId, modelId, err: (err as Error).message }, "price quote failed");
       }
     });
+    // The offers the listings' snapshot holds, repriced; the next snapshot takes copies of the unchanged ones.
+    t.offers = withQuotes(t.offers, t.quotes).map((offer) => (offer instanceof IndexedOffer ? offer : new IndexedOffer(offer)));
   }
 
   private quoteRequest(key: string, capabilityId: number, modelId: string): OrchestratorRequest {

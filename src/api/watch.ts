@@ -49,7 +49,8 @@ export async function* watchNetworkCapabilities(
     while (!signal.aborted) {
       if (snapshot !== undefined) {
         const current = visible(snapshot, capability);
-        const upserted = [...current.values()].filter((state) => known.get(state.uri) !== fingerprint(state));
+        const fingerprints = new Map([...current.values()].map((state) => [state.uri, fingerprint(state)]));
+        const upserted = [...current.values()].filter((state) => known.get(state.uri) !== fingerprints.get(state.uri));
         const removed = [...known.keys()].filter((uri) => !current.has(uri));
         if (initial || upserted.length > 0 || removed.length > 0) {
           yield create(WatchNetworkCapabilitiesResponseSchema, {
@@ -60,7 +61,7 @@ export async function* watchNetworkCapabilities(
             initial,
           });
         }
-        known = new Map([...current.values()].map((state) => [state.uri, fingerprint(state)]));
+        known = fingerprints;
         initial = false;
       }
       snapshot = pending.shift();

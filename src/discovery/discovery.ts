@@ -3,7 +3,7 @@
 // synchronously; nothing on the request path ever waits for a sweep.
 import { setMaxListeners } from "node:events";
 import { getAddress, hexlify } from "ethers";
-import type { OrchestratorInfo } from "../gen/net/lp_rpc_pb.js";
+import type { OrchestratorInfo, OrchestratorRequest } from "../gen/net/lp_rpc_pb.js";
 import type { Logger } from "../log.js";
 import { advertisedModels, buildOffers, listedPrices, quoteKey, withQuotes, type Offer, type PriceQuote } from "../network/offers.js";
 import { priceFromPriceInfo } from "../network/price.js";
@@ -11,7 +11,6 @@ import { IndexedInfo } from "../network/indexed-info.js";
 import { IndexedOffer, NetworkSnapshot, type OrchestratorState } from "../network/snapshot.js";
 import type { OrchestratorClientPool, ReceivedInfo } from "../orchestrator/orchestrator-client.js";
 import { encodeOnce, listingRequest, priceQuoteRequest, type RequestSigner } from "../orchestrator/orchestrator-request.js";
-import type { OrchestratorRequest } from "../gen/net/lp_rpc_pb.js";
 import { forEachWithConcurrency } from "../util/concurrency.js";
 import { Interner } from "../util/interner.js";
 import type { OrchestratorSource } from "./sources.js";

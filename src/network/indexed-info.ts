@@ -5,7 +5,7 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { getAddress, hexlify } from "ethers";
 import { OrchestratorInfoSchema, type OrchestratorInfo } from "../gen/net/lp_rpc_pb.js";
-import { UNREAD_BY_DISCOVERY, selectInfoFields } from "./info-fields.js";
+import { selectReadByDiscovery } from "./info-fields.js";
 
 export class IndexedInfo {
   /** OrchestratorInfo.transcoder: the service URI jobs are sent to ("" when not advertised). */
@@ -43,7 +43,7 @@ export class IndexedInfo {
     try {
       return fromBinary(OrchestratorInfoSchema, this.bytes);
     } catch {
-      return fromBinary(OrchestratorInfoSchema, selectInfoFields(this.bytes, (field) => !UNREAD_BY_DISCOVERY.has(field)).selected);
+      return fromBinary(OrchestratorInfoSchema, selectReadByDiscovery(this.bytes).selected);
     }
   }
 

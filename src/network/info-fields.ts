@@ -30,6 +30,11 @@ export function selectInfoFields(bytes: Uint8Array, keep: (field: number) => boo
   return { selected: skipped.size === 0 ? bytes : concat(kept), skipped };
 }
 
+/** The fields discovery reads (all but UNREAD_BY_DISCOVERY), and how many records each skipped field had. */
+export function selectReadByDiscovery(bytes: Uint8Array): { selected: Uint8Array; skipped: Map<number, number> } {
+  return selectInfoFields(bytes, (field) => !UNREAD_BY_DISCOVERY.has(field));
+}
+
 /** One Uint8Array (not a pooled Buffer: bytes fields decoded from it are views into it). */
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0] as Uint8Array;

@@ -9,7 +9,7 @@ import {
   type OrchestratorInfo,
   type OrchestratorRequestSchema,
 } from "../gen/net/lp_rpc_pb.js";
-import { INFO_FIELD, UNREAD_BY_DISCOVERY, selectInfoFields } from "../network/info-fields.js";
+import { INFO_FIELD, selectInfoFields, selectReadByDiscovery } from "../network/info-fields.js";
 import { grpcServiceDefinition } from "./grpc-adapter.js";
 import { preEncoded } from "./orchestrator-request.js";
 
@@ -42,7 +42,7 @@ export interface ReceivedInfo {
  */
 export function decodeReceivedInfo(buffer: Uint8Array): ReceivedInfo {
   const bytes = new Uint8Array(buffer);
-  const { selected, skipped } = selectInfoFields(bytes, (field) => !UNREAD_BY_DISCOVERY.has(field));
+  const { selected, skipped } = selectReadByDiscovery(bytes);
   return { info: fromBinary(OrchestratorInfoSchema, selected), bytes, hardwareEntries: skipped.get(INFO_FIELD.hardware) ?? 0 };
 }
 

@@ -1,12 +1,35 @@
-// The benchmarks' child processes: TypeScript scripts run through tsx with an IPC channel, and their answers; and
-// commands run to the end (the compiled build of the memory benchmark).
+// The benchmarks' child processes: scripts of this folder run with an IPC channel, and their answers; and commands
+// run to the end. `npm run bench` runs the compiled build (tsconfig.bench.json, into dist-bench/), as `npm start` runs
+// the gateway; the diagnostics run the TypeScript through tsx. A child runs the way its parent does.
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-/** Runs a script of this folder (e.g. "./rpc-load.ts") in a child process; extra node flags (e.g. --cpu-prof) optional. */
-export function forkScript(file: string, args: readonly string[] = [], nodeFlags: readonly string[] = []): ChildProcess {
-  return fork(fileURLToPath(new URL(file, import.meta.url)), [...args], {
-    execArgv: ["--import", import.meta.resolve("tsx"), ...nodeFlags],
+/** This module is the compiled build's (dist-bench/bench/*.js) rather than the TypeScript run by tsx. */
+export const COMPILED = import.meta.url.endsWith(".js");
+
+/** The repository's root, where bench/results.json and tsconfig.bench.json are, whichever way the bench runs. */
+export const REPO_ROOT = fileURLToPath(new URL(COMPILED ? "../.." : "..", import.meta.url));
+
+/** The path of a script of this folder named as its TypeScript source ("./rpc-load.ts"), and the node flags it needs. */
+export function benchScript(file: string): { path: string; execArgv: string[] } {
+  if (COMPILED) return { path: fileURLToPath(new URL(file.replace(/\.ts$/, ".js"), import.meta.url)), execArgv: [] };
+  return { path: fileURLToPath(new URL(file, import.meta.url)), execArgv: ["--import", import.meta.resolve("tsx")] };
+}
+
+/**
+ * Runs a script of this folder (named as its source, e.g. "./rpc-load.ts") in a child process; extra node flags
+ * (e.g. --cpu-prof) optional; `advanced` IPC carries Uint8Arrays as they are.
+ */
+export function forkScript(
+  file: string,
+  args: readonly string[] = [],
+  nodeFlags: readonly string[] = [],
+  serialization: "json" | "advanced" = "json",
+): ChildProcess {
+  const script = benchScript(file);
+  return fork(script.path, [...args], {
+    execArgv: [...script.execArgv, ...nodeFlags],
+    serialization,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
 }
@@ -28,7 +51,6 @@ export function nextMessage<T>(child: ChildProcess, accept: (message: unknown) =
   });
 }
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /**
  * Runs `command` in the repository root to its end and resolves with what it printed on stdout when `captureStdout`
@@ -36,7 +58,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
  */
 export async function runToEnd(command: string, args: readonly string[], timeoutMs: number, captureStdout = false): Promise<string> {
   const what = [command, ...args].join(" ");
-  const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", captureStdout ? "pipe" : "inherit", "inherit"] });
+  const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ["ignore", captureStdout ? "pipe" : "inherit", "inherit"] });
   let output = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
   const code = await new Promise<number | null>((resolve, reject) => {

@@ -1,9 +1,9 @@
 // Child process of the discovery benchmark, run from the compiled build (dist-bench/) as `npm start` runs the
 // gateway: indexes `count` orchestrators the way the gateway does (Discovery asks each one for its info and price
-// quotes, and keeps what it keeps from real replies; see synthetic-orchestrators.ts), records health history for a
-// share of the offers as routing would, and prints one JSON line: process.memoryUsage() before (this process with the
-// gateway's modules loaded and nothing indexed) and after. Each reading follows three full GCs, as many as V8's memory
-// reducer runs once a process goes idle. Run with --expose-gc.
+// quotes, and keeps what it keeps from real replies, which a child process builds; see synthetic-orchestrators.ts),
+// records health history for a share of the offers as routing would, and prints one JSON line: process.memoryUsage()
+// before (this process with the gateway's modules loaded and nothing indexed), right after the sweep, and after three
+// full GCs (as many as V8's memory reducer runs once a process goes idle). Run with --expose-gc.
 import "../src/gateway.js";
 import { Discovery } from "../src/discovery/discovery.js";
 import { StaticSource } from "../src/discovery/sources.js";
@@ -11,7 +11,7 @@ import { offchainIdentity } from "../src/eth/identity.js";
 import { silentLogger } from "../src/log.js";
 import { seededRandom } from "../src/util/random.js";
 import { syntheticHealth } from "./synthetic-network.js";
-import { InProcessOrchestrators } from "./synthetic-orchestrators.js";
+import { ChildProcessOrchestrators } from "./synthetic-orchestrators.js";
 
 const count = Number(process.argv[2] ?? "10000");
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -27,7 +27,7 @@ async function settled(): Promise<NodeJS.MemoryUsage> {
 }
 
 const before = await settled();
-const answering = new InProcessOrchestrators(count);
+const answering = new ChildProcessOrchestrators(count);
 const discovery = new Discovery(
   { source: new StaticSource(answering.uris), clients: answering, signer: offchainIdentity(), logger: silentLogger() },
   // The in-process sweep of 10,000 takes about a minute here: nobody goes stale before it is published.
@@ -41,10 +41,16 @@ const { health, healthKeys } = syntheticHealth(
   seededRandom(2),
   0.3,
 );
+// What an operator's process shows after the sweep: V8 collects old-generation garbage only once the heap reaches its
+// next limit (up to several times the live heap), so this reading includes the sweep's garbage not yet collected.
+await new Promise((resolve) => setTimeout(resolve, 1_000));
+const unforced = process.memoryUsage();
 const after = await settled();
 process.stdout.write(
   `${JSON.stringify({
     rss: after.rss,
+    rssBeforeGc: unforced.rss,
+    heapUsedBeforeGc: unforced.heapUsed,
     heapUsed: after.heapUsed,
     heapTotal: after.heapTotal,
     external: after.external,
@@ -60,3 +66,4 @@ process.stdout.write(
   })}\n`,
 );
 await discovery.stop();
+answering.close();

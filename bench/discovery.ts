@@ -1,7 +1,8 @@
 // Workload 4: discovery of 100 and 1,000 TLS orchestrators (served by a child process): the first sweep's wall time,
 // a steady-state refresh's CPU time, and the gateway's resident memory; then the memory of an index of 10,000
 // orchestrators (a synthetic network, as the selection benchmark builds it).
-import { forkScript, runToEnd } from "./children.js";
+import { join } from "node:path";
+import { COMPILED, forkScript, REPO_ROOT, runToEnd } from "./children.js";
 import { fileURLToPath } from "node:url";
 import { Discovery } from "../src/discovery/discovery.js";
 import { StaticSource } from "../src/discovery/sources.js";
@@ -9,13 +10,21 @@ import { offchainIdentity } from "../src/eth/identity.js";
 import { silentLogger } from "../src/log.js";
 import { OrchestratorClientPool } from "../src/orchestrator/orchestrator-client.js";
 import type { BenchResult } from "./report.js";
-import { round } from "./stats.js";
+import { median, round } from "./stats.js";
 
 const SIZES = (process.env.BENCH_DISCOVERY_SIZES ?? "100,1000").split(",").map(Number);
 const GOAL_FIRST_SWEEP_MS = 3_000; // at 1,000
 const GOAL_REFRESH_CPU_MS = 1_000; // at 1,000
 const GOAL_RSS_MB = 250; // with 10,000 indexed
 const START_TIMEOUT_MS = 180_000;
+/** Refreshes measured after the first sweep; the figure is their median. */
+const REFRESHES = 5;
+
+interface Refresh {
+  wallMs: number;
+  cpuMs: number;
+  orchestratorsCpuMs: number;
+}
 
 const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
 
@@ -66,9 +75,9 @@ async function sweep(count: number, progress: (line: string) => void): Promise<B
   );
   try {
     const rssBefore = process.memoryUsage().rss;
-    let cpu = process.cpuUsage();
-    let orchestratorsCpu = await orchestrators.cpuMs();
-    let started = performance.now();
+    const cpu = process.cpuUsage();
+    const orchestratorsCpu = await orchestrators.cpuMs();
+    const started = performance.now();
     // The first snapshot is published once the listings are in, before the price quotes (see Discovery.sweep).
     let listingsMs: number | undefined;
     const unsubscribe = discovery.onSnapshot(() => (listingsMs ??= performance.now() - started));
@@ -77,16 +86,30 @@ async function sweep(count: number, progress: (line: string) => void): Promise<B
     unsubscribe();
     const firstCpu = process.cpuUsage(cpu);
     const firstOrchestratorsCpuMs = (await orchestrators.cpuMs()) - orchestratorsCpu;
-    cpu = process.cpuUsage();
-    orchestratorsCpu = await orchestrators.cpuMs();
-    started = performance.now();
-    const second = await discovery.refreshNow();
-    const refreshMs = performance.now() - started;
-    const refreshCpu = process.cpuUsage(cpu);
-    const refreshOrchestratorsCpuMs = (await orchestrators.cpuMs()) - orchestratorsCpu;
+    // Steady state: several refreshes back to back, the median reported. The first refresh after the first sweep
+    // also pays for the JIT still compiling and for collecting the first sweep's garbage; its figures are kept too.
+    const refreshes: Refresh[] = [];
+    let latest = first;
+    for (let i = 0; i < REFRESHES; i++) {
+      const cpu = process.cpuUsage();
+      const orchestratorsCpu = await orchestrators.cpuMs();
+      const started = performance.now();
+      latest = await discovery.refreshNow();
+      const used = process.cpuUsage(cpu);
+      refreshes.push({
+        wallMs: performance.now() - started,
+        cpuMs: (used.user + used.system) / 1_000,
+        orchestratorsCpuMs: (await orchestrators.cpuMs()) - orchestratorsCpu,
+      });
+    }
+    const refreshMs = median(refreshes.map((r) => r.wallMs));
     const rss = process.memoryUsage().rss;
-    const usable = second.usableOrchestrators().length;
-    progress(`discovery: ${count} orchestrators: first sweep ${Math.round(firstMs)} ms (listings published at ${Math.round(listingsMs ?? firstMs)} ms), refresh ${Math.round(refreshMs)} ms, ${usable} usable`);
+    const usable = latest.usableOrchestrators().length;
+    const refreshCpuMs = median(refreshes.map((r) => r.cpuMs));
+    progress(
+      `discovery: ${count} orchestrators: first sweep ${Math.round(firstMs)} ms (listings published at ${Math.round(listingsMs ?? firstMs)} ms), ` +
+        `refresh ${Math.round(refreshMs)} ms and ${Math.round(refreshCpuMs)} ms CPU (median of ${REFRESHES}), ${usable} usable`,
+    );
     const measured = {
       firstSweepMs: Math.round(firstMs),
       firstSnapshotMs: Math.round(listingsMs ?? firstMs),
@@ -94,8 +117,10 @@ async function sweep(count: number, progress: (line: string) => void): Promise<B
       // The simulated orchestrators share the machine's two cores: their CPU bounds the wall time too.
       firstSweepOrchestratorsCpuMs: Math.round(firstOrchestratorsCpuMs),
       refreshMs: Math.round(refreshMs),
-      refreshCpuMs: Math.round((refreshCpu.user + refreshCpu.system) / 1_000),
-      refreshOrchestratorsCpuMs: Math.round(refreshOrchestratorsCpuMs),
+      refreshCpuMs: Math.round(refreshCpuMs),
+      refreshOrchestratorsCpuMs: Math.round(median(refreshes.map((r) => r.orchestratorsCpuMs))),
+      firstRefreshCpuMs: Math.round((refreshes[0] as Refresh).cpuMs),
+      refreshCpuMsEach: refreshes.map((r) => Math.round(r.cpuMs)),
       rssMb: mb(rss),
       rssGrowthMb: mb(rss - rssBefore),
       usable,
@@ -104,11 +129,11 @@ async function sweep(count: number, progress: (line: string) => void): Promise<B
     const pass = count < 1_000 || (measured.firstSweepMs <= GOAL_FIRST_SWEEP_MS && measured.refreshCpuMs <= GOAL_REFRESH_CPU_MS && usable === count);
     return {
       name: `Discovery of ${count.toLocaleString("en-US")} TLS orchestrators`,
-      parameters: { orchestrators: count, concurrency: 64, orchestratorsIn: "one child process" },
+      parameters: { orchestrators: count, concurrency: 64, orchestratorsIn: "one child process", refreshes: REFRESHES },
       measured,
       goal: count >= 1_000 ? `first sweep <= ${GOAL_FIRST_SWEEP_MS / 1_000} s wall; refresh <= ${GOAL_REFRESH_CPU_MS / 1_000} s CPU` : "report",
       pass,
-      ...(usable < count ? { note: `${count - usable} orchestrators were not usable after the second sweep` } : {}),
+      ...(usable < count ? { note: `${count - usable} orchestrators were not usable after the last refresh` } : {}),
     };
   } finally {
     await discovery.stop();
@@ -119,6 +144,8 @@ async function sweep(count: number, progress: (line: string) => void): Promise<B
 
 interface MemoryReport {
   rss: number;
+  rssBeforeGc: number;
+  heapUsedBeforeGc: number;
   heapUsed: number;
   heapTotal: number;
   arrayBuffers: number;
@@ -135,16 +162,14 @@ interface MemoryReport {
  * (tsconfig.bench.json), as `npm start` runs the gateway: tsx's loader alone would add ~60 MB. `nodeFlags` are
  * passed to that process (an operator would set them with NODE_OPTIONS).
  */
-async function indexMemory(progress: (line: string) => void, nodeFlags: readonly string[] = []): Promise<BenchResult> {
-  const output = await runToEnd(
-    process.execPath,
-    ["--expose-gc", ...nodeFlags, "dist-bench/bench/discovery-memory.js", "10000"],
-    START_TIMEOUT_MS,
-    true,
-  );
+async function indexMemory(memoryScript: string, progress: (line: string) => void, nodeFlags: readonly string[] = []): Promise<BenchResult> {
+  const output = await runToEnd(process.execPath, ["--expose-gc", ...nodeFlags, memoryScript, "10000"], START_TIMEOUT_MS, true);
   const report = JSON.parse(output.trim().split("\n").pop() ?? "") as MemoryReport;
   const flags = nodeFlags.length > 0 ? `, ${nodeFlags.join(" ")}` : "";
-  progress(`discovery: 10,000 orchestrators indexed${flags}: RSS ${mb(report.rss)} MB (a fresh process: ${mb(report.rssBefore)} MB)`);
+  progress(
+    `discovery: 10,000 orchestrators indexed${flags}: RSS ${mb(report.rssBeforeGc)} MB after the sweep, ${mb(report.rss)} MB after full GCs ` +
+      `(a fresh process: ${mb(report.rssBefore)} MB)`,
+  );
   return {
     name: `Memory with 10,000 orchestrators indexed${flags}`,
     parameters: {
@@ -155,25 +180,31 @@ async function indexMemory(progress: (line: string) => void, nodeFlags: readonly
       measuredIn: "a child process of its own, compiled JS, indexed by Discovery from encoded replies",
     },
     measured: {
-      rssMb: mb(report.rss),
-      heapUsedMb: mb(report.heapUsed),
-      heapTotalMb: mb(report.heapTotal),
+      // As an operator sees it: V8 has not been made to collect the sweep's garbage.
+      rssMb: mb(report.rssBeforeGc),
+      heapUsedMb: mb(report.heapUsedBeforeGc),
+      // After three forced full GCs: what the index itself needs.
+      rssAfterFullGcsMb: mb(report.rss),
+      heapUsedAfterFullGcsMb: mb(report.heapUsed),
+      heapTotalAfterFullGcsMb: mb(report.heapTotal),
       infoBytesMb: mb(report.arrayBuffers),
       heapGrowthMb: mb(report.heapUsed - report.heapUsedBefore),
       rssOfEmptyProcessMb: mb(report.rssBefore),
       inProcessSweepMs: report.sweepMs,
     },
     goal: `RSS <= ${GOAL_RSS_MB} MB`,
-    pass: report.rss <= GOAL_RSS_MB * 1024 * 1024,
+    pass: report.rssBeforeGc <= GOAL_RSS_MB * 1024 * 1024,
   };
 }
 
 export async function benchDiscovery(progress: (line: string) => void): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   for (const size of SIZES) results.push(await sweep(size, progress));
-  await runToEnd(process.execPath, [fileURLToPath(import.meta.resolve("typescript/bin/tsc")), "-p", "tsconfig.bench.json"], START_TIMEOUT_MS);
-  results.push(await indexMemory(progress));
+  // The memory is measured on compiled JS: under tsx, the build is made first.
+  if (!COMPILED) await runToEnd(process.execPath, [fileURLToPath(import.meta.resolve("typescript/bin/tsc")), "-p", "tsconfig.bench.json"], START_TIMEOUT_MS);
+  const memoryScript = join(REPO_ROOT, "dist-bench", "bench", "discovery-memory.js");
+  results.push(await indexMemory(memoryScript, progress));
   // A smaller young generation (2 MB semi-spaces instead of up to 16 MB) trades some allocation throughput for memory.
-  results.push(await indexMemory(progress, ["--max-semi-space-size=2"]));
+  results.push(await indexMemory(memoryScript, progress, ["--max-semi-space-size=2"]));
   return results;
 }

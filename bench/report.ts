@@ -48,6 +48,6 @@ export function printTable(results: readonly BenchResult[]): void {
   }
 }
 
-export async function writeResults(results: readonly BenchResult[], file: URL): Promise<void> {
+export async function writeResults(results: readonly BenchResult[], file: string): Promise<void> {
   await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
 }

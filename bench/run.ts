@@ -2,6 +2,8 @@
 // Traffic goes to 127.0.0.1 only; every loop is bounded by a count and by wall time.
 import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT } from "./children.js";
 import { printTable, writeResults, type BenchResult } from "./report.js";
 import { benchDiscovery } from "./discovery.js";
 import { benchForwarding } from "./forwarding.js";
@@ -27,14 +29,14 @@ async function main(): Promise<void> {
   if (runs("discovery")) results.push(...(await benchDiscovery(progress)));
   console.log("");
   printTable(results);
-  const file = new URL("./results.json", import.meta.url);
+  const file = join(REPO_ROOT, "bench", "results.json");
   // A run of one workload replaces that workload's figures and keeps the others'.
   const kept = wanted.length === 0 ? [] : (await previousResults(file)).filter((old) => !results.some((r) => r.name === old.name));
   await writeResults([...kept, ...results], file);
   console.log(`\n${results.length} results in bench/results.json; ${Math.round((performance.now() - started) / 1_000)} s in all`);
 }
 
-async function previousResults(file: URL): Promise<BenchResult[]> {
+async function previousResults(file: string): Promise<BenchResult[]> {
   try {
     return JSON.parse(await readFile(file, "utf8")) as BenchResult[];
   } catch {

@@ -1,9 +1,10 @@
 // Synthetic orchestrators for the memory benchmark: the synthetic network's 20 capabilities as devnet specs, and an
-// in-process stand-in for the gateway's gRPC client pool that answers each GetOrchestrator with the bytes a simulated
-// orchestrator sends (built by the devnet, encoded, and decoded as the real client decodes them). Discovery then
+// stand-in for the gateway's gRPC client pool that answers each GetOrchestrator with the bytes a simulated orchestrator
+// sends (built by the devnet in a child process, encoded, and decoded as the real client decodes them). Discovery then
 // indexes 10,000 orchestrators exactly as it would from the network, without 10,000 TLS servers on two cores (the
 // network sweeps are measured separately, at 100 and 1,000).
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { ChildProcess } from "node:child_process";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { OrchestratorInfoSchema, OrchestratorRequestSchema, type OrchestratorRequest } from "../src/gen/net/lp_rpc_pb.js";
 import { orchestratorInfoFor, type OrchestratorIdentity } from "../src/devnet/orchestrator-info.js";
 import type { SimulatedGpu, SimulatedModel, SimulatedOrchestratorSpec } from "../src/devnet/spec.js";
@@ -13,6 +14,7 @@ import type { OrchestratorCaller } from "../src/discovery/discovery.js";
 import { preEncoded } from "../src/orchestrator/orchestrator-request.js";
 import { BoundedCache } from "../src/util/bounded-cache.js";
 import { seededRandom } from "../src/util/random.js";
+import { forkScript } from "./children.js";
 import { BYOC, DENOMINATORS, PIPELINES } from "./synthetic-network.js";
 
 const GPUS: readonly Omit<SimulatedGpu, "memoryFree">[] = [
@@ -77,11 +79,11 @@ export function syntheticOrchestrator(index: number): SyntheticOrchestrator {
 }
 
 /**
- * Answers GetOrchestrator for synthetic orchestrators 0..count-1 in this process: the devnet builds the reply, which
- * is encoded and decoded again so that the index holds what it would hold after a real call. Orchestrators are built
- * when asked and soon dropped, so that the answering side holds a few hundred of them, not the whole network.
+ * Answers GetOrchestrator for synthetic orchestrators 0..count-1: the devnet builds each reply and encodes it, as a
+ * simulated orchestrator would. Orchestrators are built when asked and soon dropped, so that the answering side holds
+ * a few hundred of them, not the whole network.
  */
-export class InProcessOrchestrators implements OrchestratorCaller {
+export class SyntheticAnswers {
   readonly uris: readonly string[];
   private readonly indexOf: Map<string, number>;
   /** The orchestrators of the calls in flight (a sweep asks ~64 at a time): a few hundred, never all of them. */
@@ -92,23 +94,77 @@ export class InProcessOrchestrators implements OrchestratorCaller {
     this.indexOf = new Map(this.uris.map((uri, index) => [uri, index]));
   }
 
+  /** The encoded OrchestratorInfo the orchestrator at `uri` sends for the encoded OrchestratorRequest `request`. */
+  answer(uri: string, request: Uint8Array): Uint8Array {
+    const index = this.indexOf.get(uri);
+    if (index === undefined) throw new Error(`no synthetic orchestrator at ${uri}`);
+    const { spec, identity } = this.recent.getOrCreate(index, () => syntheticOrchestrator(index));
+    const received = fromBinary(OrchestratorRequestSchema, request);
+    return toBinary(OrchestratorInfoSchema, orchestratorInfoFor(spec, identity, received));
+  }
+}
+
+/**
+ * The gateway's side of synthetic orchestrators answering from a child process (synthetic-orchestrators-child):
+ * requests go out as the bytes the gateway would send, replies come back as the bytes an orchestrator sends and are
+ * decoded as the real client decodes them. Building and encoding replies allocates several times what the gateway
+ * does per call; in a process of its own, that garbage is not counted against the gateway's memory.
+ */
+export class ChildProcessOrchestrators implements OrchestratorCaller {
+  readonly uris: readonly string[];
+  private readonly child: ChildProcess;
+  private readonly pending = new Map<number, { resolve: (reply: Uint8Array) => void; reject: (err: Error) => void }>();
+  private nextId = 0;
+
+  constructor(count: number) {
+    this.uris = Array.from({ length: count }, (_, index) => syntheticOrchestratorUri(index));
+    this.child = forkScript("./synthetic-orchestrators-child.ts", [String(count)], [], "advanced");
+    this.child.on("message", (message: AnswerMessage) => {
+      const call = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (message.reply !== undefined) call?.resolve(message.reply);
+      else call?.reject(new Error(message.error ?? "no reply"));
+    });
+    this.child.on("exit", (code) => {
+      for (const call of this.pending.values()) call.reject(new Error(`the synthetic orchestrators' process exited (${code})`));
+      this.pending.clear();
+    });
+  }
+
   async getOrchestrator(uri: string, request: OrchestratorRequest, _options: CallOptions): Promise<ReceivedInfo> {
-    return decodeReceivedInfo(this.answer(uri, request));
+    return decodeReceivedInfo(await this.ask(uri, request));
   }
 
   async getPriceQuote(uri: string, request: OrchestratorRequest, _options: CallOptions) {
-    return decodePriceInfoOnly(this.answer(uri, request));
+    return decodePriceInfoOnly(await this.ask(uri, request));
   }
 
   retainOnly(): void {}
 
-  private answer(uri: string, request: OrchestratorRequest): Uint8Array {
-    const index = this.indexOf.get(uri);
-    if (index === undefined) throw new Error(`no synthetic orchestrator at ${uri}`);
-    const { spec, identity } = this.recent.getOrCreate(index, () => syntheticOrchestrator(index));
-    // Decoded from the bytes the gateway sent, as an orchestrator reads them.
-    const encoded = preEncoded(request);
-    const received = encoded ? fromBinary(OrchestratorRequestSchema, encoded) : create(OrchestratorRequestSchema, request);
-    return toBinary(OrchestratorInfoSchema, orchestratorInfoFor(spec, identity, received));
+  close(): void {
+    this.child.disconnect();
   }
+
+  private ask(uri: string, request: OrchestratorRequest): Promise<Uint8Array> {
+    const id = this.nextId++;
+    const bytes = preEncoded(request) ?? toBinary(OrchestratorRequestSchema, request);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.child.send({ id, uri, request: bytes } satisfies AskMessage);
+    });
+  }
+}
+
+/** Parent to child: one GetOrchestrator call. */
+export interface AskMessage {
+  id: number;
+  uri: string;
+  request: Uint8Array;
+}
+
+/** Child to parent: its reply, or why there is none. */
+export interface AnswerMessage {
+  id: number;
+  reply?: Uint8Array;
+  error?: string;
 }

@@ -9,6 +9,8 @@ import { StaticSource } from "../src/discovery/sources.js";
 import { offchainIdentity } from "../src/eth/identity.js";
 import { silentLogger } from "../src/log.js";
 import { OrchestratorClientPool } from "../src/orchestrator/orchestrator-client.js";
+import { encodeOnce, listingRequest, preEncoded } from "../src/orchestrator/orchestrator-request.js";
+import { bareHttp2Listings } from "./bare-http2-listings.js";
 import type { BenchResult } from "./report.js";
 import { median, round } from "./stats.js";
 
@@ -126,11 +128,20 @@ async function sweep(count: number, progress: (line: string) => void): Promise<B
       usable,
       usableAfterFirstSweep: first.usableOrchestrators().length,
     };
+    const floor = await bareListings(orchestrators);
+    progress(`discovery: ${count} orchestrators: the same listings by bare HTTP/2 over TLS: ${Math.round(floor.wallMs)} ms, ${Math.round(floor.cpuMs)} ms CPU`);
     const pass = count < 1_000 || (measured.firstSweepMs <= GOAL_FIRST_SWEEP_MS && measured.refreshCpuMs <= GOAL_REFRESH_CPU_MS && usable === count);
     return {
       name: `Discovery of ${count.toLocaleString("en-US")} TLS orchestrators`,
       parameters: { orchestrators: count, concurrency: 64, orchestratorsIn: "one child process", refreshes: REFRESHES },
       measured,
+      baseline: {
+        what: "the listing request to every orchestrator by node:http2 over TLS: a connection and a call each, no gRPC library, no decoding; run after the gateway's sweeps",
+        listingsMs: Math.round(floor.wallMs),
+        listingsCpuMs: Math.round(floor.cpuMs),
+        listingsOrchestratorsCpuMs: Math.round(floor.orchestratorsCpuMs),
+        ok: floor.ok,
+      },
       goal: count >= 1_000 ? `first sweep <= ${GOAL_FIRST_SWEEP_MS / 1_000} s wall; refresh <= ${GOAL_REFRESH_CPU_MS / 1_000} s CPU` : "report",
       pass,
       ...(usable < count ? { note: `${count - usable} orchestrators were not usable after the last refresh` } : {}),
@@ -140,6 +151,18 @@ async function sweep(count: number, progress: (line: string) => void): Promise<B
     clients.close();
     orchestrators.stop();
   }
+}
+
+/** The floor under the listings phase of a first sweep (see bare-http2-listings.ts), measured like the sweep. */
+async function bareListings(orchestrators: OrchestratorsProcess): Promise<Refresh & { ok: number }> {
+  const request = preEncoded(encodeOnce(listingRequest(offchainIdentity()))) as Uint8Array;
+  const cpu = process.cpuUsage();
+  const orchestratorsCpu = await orchestrators.cpuMs();
+  const started = performance.now();
+  const ok = await bareHttp2Listings(orchestrators.uris, request, 64, 10_000);
+  const wallMs = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return { wallMs, cpuMs: (used.user + used.system) / 1_000, orchestratorsCpuMs: (await orchestrators.cpuMs()) - orchestratorsCpu, ok };
 }
 
 interface MemoryReport {

@@ -6,12 +6,13 @@
 // Everything else on the port (Connect, gRPC-Web, streaming, +json, compressed requests, plain HTTP) still goes to
 // connect-node, so the one-port contract is unchanged.
 import http2 from "node:http2";
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { create, fromBinary, isMessage, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { compressionGzip } from "@connectrpc/connect-node";
 import { grpcStatusMessage } from "./grpc-status-message.js";
+import { encodeAnswer } from "./reusable-answers.js";
 import type { StreamHandler } from "./listen.js";
 import { StreamCallContext } from "./stream-call-context.js";
 
@@ -109,7 +110,7 @@ async function serveUnary(
     const request = parseMessage(route.method.input, await readSingleMessage(stream, route.method, options.readMaxBytes));
     const result = await route.call(request, context);
     const output = route.method.output;
-    answer = toBinary(output, isMessage(result, output) ? result : create(output as DescMessage, result as Record<string, unknown>));
+    answer = encodeAnswer(output, isMessage(result, output) ? result : create(output as DescMessage, result as Record<string, unknown>));
   } catch (err) {
     failure = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err);
   } finally {

@@ -2,6 +2,7 @@
 // exact JSON), /status and /healthz; and Prometheus' /metrics.
 import type { Discovery } from "../discovery/discovery.js";
 import type { NetworkSnapshot } from "../network/snapshot.js";
+import { SnapshotMemo } from "../network/snapshot-memo.js";
 import { formatPrice } from "../network/price.js";
 import { encodeNetworkCapabilities } from "./network-capabilities-json.js";
 
@@ -31,13 +32,16 @@ function send(res: Response, status: number, contentType: string, body: string):
   res.end(body);
 }
 
+/** The /getNetworkCapabilities body of each snapshot: building it decodes every orchestrator's info. */
+const networkCapabilitiesBodies = new SnapshotMemo<string>();
+
 /**
  * go-livepeer answers any method with the JSON below, or 500-then-JSON when it has no data (and only on-chain).
  * Here it is always 200 with the orchestrators that answered recently, off-chain too.
  */
 export function networkCapabilitiesBody(snapshot: NetworkSnapshot): string {
-  return encodeNetworkCapabilities(
-    snapshot.usableOrchestrators().flatMap((state) => (state.info ? [{ info: state.info.decode() }] : [])),
+  return networkCapabilitiesBodies.get(snapshot, "", () =>
+    encodeNetworkCapabilities(snapshot.usableOrchestrators().flatMap((state) => (state.info ? [{ info: state.info.decode() }] : []))),
   );
 }
 

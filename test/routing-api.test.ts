@@ -1,5 +1,6 @@
 // Route, ReportOutcome, ListOfferings, GetCapabilityHealth and WatchNetworkCapabilities over real sockets, on the
 // simulated network.
+import { getAddress, hexlify } from "ethers";
 import * as grpc from "@grpc/grpc-js";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
@@ -222,12 +223,12 @@ describe("WatchNetworkCapabilities and replies that differ at every call", () =>
     const address = new Uint8Array(20).fill(7);
     // One reply as go-livepeer sends it: a fresh auth token and ticket seed every time, maps in any order, GPU memory
     // as it is now.
-    const reply = (token: number, models: string[], memoryFree: bigint, transcoder = "https://a-service:8935") =>
+    const reply = (token: number, models: string[], memoryFree: bigint, transcoder = "https://a-service:8935", recipient = address) =>
       IndexedInfo.of(
         create(OrchestratorInfoSchema, {
           transcoder,
           address,
-          ticketParams: { recipient: address, seed: new Uint8Array([token]) },
+          ticketParams: { recipient, seed: new Uint8Array([token]) },
           authToken: { token: new Uint8Array([token]), sessionId: `session-${token}`, expiration: BigInt(token) },
           capabilities: {
             version: "0.8.8",
@@ -259,6 +260,12 @@ describe("WatchNetworkCapabilities and replies that differ at every call", () =>
     publish(new NetworkSnapshot(4, 4_000, [state(reply(4, ["m1", "m2"], 30n, "https://a-elsewhere:8935"), [offer("m1"), offer("m2", false)])]));
     const entry = (await moved).value?.upserted[0];
     expect(entry?.orchUri).toBe("https://a-elsewhere:8935");
+
+    // Tickets now pay another account: that counts.
+    const repaid = stream.next();
+    const recipient = new Uint8Array(20).fill(9);
+    publish(new NetworkSnapshot(5, 5_000, [state(reply(5, ["m1", "m2"], 30n, "https://a-elsewhere:8935", recipient), [offer("m1"), offer("m2", false)])]));
+    expect((await repaid).value?.upserted[0]?.address).toBe(getAddress(hexlify(recipient)));
     abort.abort();
     expect((await stream.next()).done).toBe(true);
   });

@@ -13,12 +13,20 @@ import { orchestratorEntry } from "./network-capabilities.js";
  * bytes differ at every refresh and every orchestrator would be sent again after each sweep.
  */
 function fingerprint(state: OrchestratorState): string {
-  const info = state.info;
-  const offers = state.offers
-    .map((o) => `${o.capability}/${o.modelId}:${o.warm ? "warm" : "cold"},${o.capacity},${o.capacityInUse},${o.runnerVersion},${o.price?.num ?? "?"}/${o.price?.den ?? "?"}`)
-    .sort();
-  return JSON.stringify([info?.transcoder ?? "", info?.payeeAddress ?? "", info?.version ?? "", offers]);
+  let known = fingerprints.get(state);
+  if (known === undefined) {
+    const info = state.info;
+    const offers = state.offers
+      .map((o) => `${o.capability}/${o.modelId}:${o.warm ? "warm" : "cold"},${o.capacity},${o.capacityInUse},${o.runnerVersion},${o.price?.num ?? "?"}/${o.price?.den ?? "?"}`)
+      .sort();
+    known = JSON.stringify([info?.transcoder ?? "", info?.payeeHex ?? "", info?.version ?? "", offers]);
+    fingerprints.set(state, known);
+  }
+  return known;
 }
+
+/** Each snapshot's states are its own and never change: their fingerprints are worked out once for every stream. */
+const fingerprints = new WeakMap<OrchestratorState, string>();
 
 function visible(snapshot: NetworkSnapshot, capability: string): Map<string, OrchestratorState> {
   const states = snapshot

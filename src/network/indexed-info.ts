@@ -47,6 +47,11 @@ export class IndexedInfo {
     }
   }
 
+  /** The payee as lower-case 0x-hex, or "": for comparing payees without the checksum's keccak. */
+  get payeeHex(): string {
+    return this.payee ? hexlify(this.payee) : "";
+  }
+
   /** The EIP-55 payee address, or "": worked out on first use (keccak), then kept as long as the info is. */
   get payeeAddress(): string {
     this.payeeChecksummed ??= this.payee ? getAddress(hexlify(this.payee)) : "";

@@ -1,9 +1,11 @@
 // Diagnostic, not part of `npm run bench`: what GetNetworkCapabilities and go-livepeer's /getNetworkCapabilities
 // cost per call with N orchestrators indexed (default 1,000, answered by the memory benchmark's synthetic
-// orchestrators in a child process): building the answer, encoding it for gRPC, and the JSON body; three calls on one
-// snapshot, so the first call and the ones answered from what the snapshot already has show apart.
+// orchestrators in a child process): the time to the gRPC encoding and to the JSON body, and the longest the event loop
+// was held meanwhile; three calls on one snapshot, so the first call and the ones answered from what the snapshot
+// already has show apart.
 //
 //   npx tsx bench/network-capabilities-cost.ts [count=1000]
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { networkCapabilitiesBody } from "../src/api/http-routes.js";
 import { getNetworkCapabilities } from "../src/api/network-capabilities.js";
 import { encodeAnswer } from "../src/api/reusable-answers.js";
@@ -20,22 +22,26 @@ const discovery = new Discovery(
   { source: new StaticSource(answering.uris), clients: answering, signer: offchainIdentity(), logger: silentLogger() },
   { staleAfterMs: 60 * 60_000 },
 );
+/** How long `run` took, the longest the event loop was held meanwhile, and the size of what it made. */
+async function timed(run: () => Promise<number>): Promise<string> {
+  const held = monitorEventLoopDelay({ resolution: 1 });
+  held.enable();
+  const started = performance.now();
+  const bytes = await run();
+  const tookMs = performance.now() - started;
+  held.disable();
+  return `${tookMs.toFixed(1)} ms (event loop held at most ${(held.max / 1e6).toFixed(1)} ms), ${(bytes / 1e6).toFixed(1)} MB`;
+}
+
 try {
   const snapshot = await discovery.refreshNow();
-  const ms = (since: number): string => (performance.now() - since).toFixed(1);
   for (let call = 1; call <= 3; call++) {
-    let started = performance.now();
-    const answer = getNetworkCapabilities(snapshot, { capability: "", includeUnreachable: false });
-    const built = ms(started);
-    started = performance.now();
-    const bytes = encodeAnswer(GetNetworkCapabilitiesResponseSchema, answer);
-    const encoded = ms(started);
-    started = performance.now();
-    const json = networkCapabilitiesBody(snapshot);
-    console.log(
-      `call ${call}: build ${built} ms, encode ${encoded} ms (${(bytes.length / 1e6).toFixed(1)} MB); ` +
-        `go-livepeer JSON ${ms(started)} ms (${(json.length / 1e6).toFixed(1)} MB)`,
-    );
+    const grpc = await timed(async () => {
+      const answer = await getNetworkCapabilities(snapshot, { capability: "", includeUnreachable: false });
+      return encodeAnswer(GetNetworkCapabilitiesResponseSchema, answer).length;
+    });
+    const json = await timed(async () => (await networkCapabilitiesBody(snapshot)).length);
+    console.log(`call ${call}: GetNetworkCapabilities for gRPC ${grpc}; go-livepeer JSON ${json}`);
   }
 } finally {
   answering.close();

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { GetNetworkCapabilitiesResponseSchema, PingResponseSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
 import { OrchestratorInfoSchema } from "../src/gen/net/lp_rpc_pb.js";
 import { networkCapabilitiesBody } from "../src/api/http-routes.js";
+import { encodeNetworkCapabilities } from "../src/api/network-capabilities-json.js";
 import { getNetworkCapabilities } from "../src/api/network-capabilities.js";
 import { encodeAnswer, reusable } from "../src/api/reusable-answers.js";
 import { IndexedInfo } from "../src/network/indexed-info.js";
@@ -38,35 +39,61 @@ describe("SnapshotMemo", () => {
   });
 });
 
+describe("SnapshotMemo.getAsync", () => {
+  it("keeps a value being built for every caller, and forgets a build that failed", async () => {
+    const memo = new SnapshotMemo<Promise<string>>();
+    const one = snapshot(1);
+    let builds = 0;
+    const failing = () => Promise.reject(new Error(`build ${++builds} failed`));
+    await expect(memo.getAsync(one, "k", failing)).rejects.toThrow("build 1 failed");
+    await new Promise((resolve) => setImmediate(resolve)); // the failure is forgotten once it settles
+    const [a, b] = [memo.getAsync(one, "k", async () => `built ${++builds}`), memo.getAsync(one, "k", async () => `built ${++builds}`)];
+    expect(await a).toBe("built 2");
+    expect(await b).toBe("built 2");
+  });
+});
+
 describe("GetNetworkCapabilities answers", () => {
-  it("are built once per snapshot and filter, decoding each info once", () => {
+  it("are built once per snapshot and filter, decoding each info once", async () => {
     const decode = vi.spyOn(IndexedInfo.prototype, "decode");
     const first = snapshot(1);
-    const all = getNetworkCapabilities(first, { capability: "", includeUnreachable: false });
+    const all = await getNetworkCapabilities(first, { capability: "", includeUnreachable: false });
     expect(all.orchestrators.map((o) => o.uri)).toEqual(["https://a:8935", "https://bb:8935"]);
     expect(decode).toHaveBeenCalledTimes(2);
-    expect(getNetworkCapabilities(first, { capability: "", includeUnreachable: false })).toBe(all);
+    expect(await getNetworkCapabilities(first, { capability: "", includeUnreachable: false })).toBe(all);
     expect(decode).toHaveBeenCalledTimes(2);
 
-    const llm = getNetworkCapabilities(first, { capability: "llm", includeUnreachable: true });
+    const llm = await getNetworkCapabilities(first, { capability: "llm", includeUnreachable: true });
     expect(llm.orchestrators.map((o) => o.uri)).toEqual(["https://bb:8935", "https://ccc:8935"]);
-    expect(getNetworkCapabilities(first, { capability: "llm", includeUnreachable: false }).orchestrators.map((o) => o.uri)).toEqual(["https://bb:8935"]);
+    expect((await getNetworkCapabilities(first, { capability: "llm", includeUnreachable: false })).orchestrators.map((o) => o.uri)).toEqual(["https://bb:8935"]);
 
-    const next = getNetworkCapabilities(snapshot(2), { capability: "", includeUnreachable: false });
+    const next = await getNetworkCapabilities(snapshot(2), { capability: "", includeUnreachable: false });
     expect(next).not.toBe(all);
     expect(next.snapshotVersion).toBe(2n);
   });
 
-  it("still refuse a capability no orchestrator offers, every time", () => {
+  it("still refuse a capability no orchestrator offers, every time", async () => {
     const first = snapshot(1);
-    for (let i = 0; i < 2; i++) expect(() => getNetworkCapabilities(first, { capability: "lm", includeUnreachable: false })).toThrow(/did you mean "llm"/);
+    for (let i = 0; i < 2; i++) await expect(getNetworkCapabilities(first, { capability: "lm", includeUnreachable: false })).rejects.toThrow(/did you mean "llm"/);
   });
 
-  it("are encoded once by the gRPC path, to the bytes a fresh encoding gives", () => {
-    const answer = getNetworkCapabilities(snapshot(3), { capability: "", includeUnreachable: false });
+  it("are encoded along the way, a slice at a time, to the bytes a whole encoding gives", async () => {
+    // More orchestrators than one slice holds, with unreachable ones, so that slices and filters both show.
+    const many = new NetworkSnapshot(3, 3_000, Array.from({ length: 100 }, (_, i) => state(`o${i}`, i % 3 === 0 ? "depth" : "llm", i % 7 !== 0)));
+    const answer = await getNetworkCapabilities(many, { capability: "", includeUnreachable: true });
+    expect(answer.orchestrators).toHaveLength(100);
     const bytes = encodeAnswer(GetNetworkCapabilitiesResponseSchema, answer);
     expect(bytes).toEqual(toBinary(GetNetworkCapabilitiesResponseSchema, answer));
     expect(encodeAnswer(GetNetworkCapabilitiesResponseSchema, answer)).toBe(bytes);
+  });
+
+  it("let the event loop through while they are built", async () => {
+    const many = new NetworkSnapshot(4, 4_000, Array.from({ length: 100 }, (_, i) => state(`p${i}`, "llm")));
+    const order: string[] = [];
+    const answer = getNetworkCapabilities(many, { capability: "", includeUnreachable: false }).then(() => order.push("answer"));
+    setImmediate(() => order.push("other work"));
+    await answer;
+    expect(order).toEqual(["other work", "answer"]);
   });
 
   it("leave other answers encoded per call", () => {
@@ -78,14 +105,19 @@ describe("GetNetworkCapabilities answers", () => {
 });
 
 describe("/getNetworkCapabilities", () => {
-  it("builds its body once per snapshot", () => {
+  it("builds its body once per snapshot, a slice at a time, to what the one-piece encoder writes", async () => {
     const decode = vi.spyOn(IndexedInfo.prototype, "decode");
     const first = snapshot(1);
-    const body = networkCapabilitiesBody(first);
+    const body = await networkCapabilitiesBody(first);
     expect(JSON.parse(body).orchestrators).toHaveLength(2);
-    expect(networkCapabilitiesBody(first)).toBe(body);
+    expect(await networkCapabilitiesBody(first)).toBe(body);
     expect(decode).toHaveBeenCalledTimes(2);
-    networkCapabilitiesBody(snapshot(2));
+    await networkCapabilitiesBody(snapshot(2));
     expect(decode).toHaveBeenCalledTimes(4);
+
+    decode.mockRestore();
+    const many = new NetworkSnapshot(5, 5_000, Array.from({ length: 30 }, (_, i) => state(`q${i}`, "llm", i % 4 !== 0)));
+    const usable = many.usableOrchestrators().map((s) => ({ info: (s.info as IndexedInfo).decode() }));
+    expect(await networkCapabilitiesBody(many)).toBe(encodeNetworkCapabilities(usable));
   });
 });

@@ -4,7 +4,9 @@ import type { Discovery } from "../discovery/discovery.js";
 import type { NetworkSnapshot } from "../network/snapshot.js";
 import { SnapshotMemo } from "../network/snapshot-memo.js";
 import { formatPrice } from "../network/price.js";
-import { encodeNetworkCapabilities } from "./network-capabilities-json.js";
+import { letOthersRun } from "../util/let-others-run.js";
+import { ORCHESTRATORS_PER_SLICE } from "./network-capabilities.js";
+import { encodeNetworkCapabilitiesOrchestrator, networkCapabilitiesJson } from "./network-capabilities-json.js";
 
 /** The part of Node's HTTP/1.1 and HTTP/2 request and response objects these routes use. */
 interface Request {
@@ -33,16 +35,23 @@ function send(res: Response, status: number, contentType: string, body: string):
 }
 
 /** The /getNetworkCapabilities body of each snapshot: building it decodes every orchestrator's info. */
-const networkCapabilitiesBodies = new SnapshotMemo<string>();
+const networkCapabilitiesBodies = new SnapshotMemo<Promise<string>>();
 
 /**
  * go-livepeer answers any method with the JSON below, or 500-then-JSON when it has no data (and only on-chain).
- * Here it is always 200 with the orchestrators that answered recently, off-chain too.
+ * Here it is always 200 with the orchestrators that answered recently, off-chain too. Built once per snapshot, a
+ * slice of orchestrators at a time (as GetNetworkCapabilities is), so that routing goes on meanwhile.
  */
-export function networkCapabilitiesBody(snapshot: NetworkSnapshot): string {
-  return networkCapabilitiesBodies.get(snapshot, "", () =>
-    encodeNetworkCapabilities(snapshot.usableOrchestrators().flatMap((state) => (state.info ? [{ info: state.info.decode() }] : []))),
-  );
+export function networkCapabilitiesBody(snapshot: NetworkSnapshot): Promise<string> {
+  return networkCapabilitiesBodies.getAsync(snapshot, "", async () => {
+    const encoded: string[] = [];
+    for (const state of snapshot.usableOrchestrators()) {
+      if (state.info === undefined) continue;
+      if (encoded.length > 0 && encoded.length % ORCHESTRATORS_PER_SLICE === 0) await letOthersRun();
+      encoded.push(encodeNetworkCapabilitiesOrchestrator({ info: state.info.decode() }));
+    }
+    return networkCapabilitiesJson(encoded);
+  });
 }
 
 function statusBody(context: HttpRouteContext): string {
@@ -84,7 +93,10 @@ export function handleHttpRoute(context: HttpRouteContext, req: Request, res: Re
   const path = (req.url ?? "/").split("?")[0];
   switch (path) {
     case "/getNetworkCapabilities":
-      send(res, 200, "application/json", networkCapabilitiesBody(context.discovery.snapshot));
+      networkCapabilitiesBody(context.discovery.snapshot).then(
+        (body) => send(res, 200, "application/json", body),
+        (err: unknown) => send(res, 500, "text/plain; charset=utf-8", `listing the network failed: ${String(err)}\n`),
+      );
       return true;
     case "/status":
       send(res, 200, "application/json", statusBody(context));

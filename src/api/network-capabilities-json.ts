@@ -112,7 +112,7 @@ function encodeHardwareInformation(hardware: HardwareInformation): string {
 }
 
 /** OrchNetworkCapabilities: no `omitempty` here, so absent values are "" or null rather than missing. */
-function encodeOrchestrator({ info }: NetworkCapabilitiesOrchestrator): string {
+export function encodeNetworkCapabilitiesOrchestrator({ info }: NetworkCapabilitiesOrchestrator): string {
   // Without ticket params (an off-chain orchestrator) go-livepeer leaves the address empty.
   const recipient = info.ticketParams === undefined ? "" : goAddressHex(info.ticketParams.recipient);
   return goStruct([
@@ -138,8 +138,13 @@ export const CAPABILITY_NAMES_JSON: string = goMap(
  * An empty array writes [], as Go writes an empty non-nil slice; go-livepeer itself never produces that.
  */
 export function encodeNetworkCapabilities(orchestrators: readonly NetworkCapabilitiesOrchestrator[] | null): string {
+  return networkCapabilitiesJson(orchestrators === null ? null : orchestrators.map(encodeNetworkCapabilitiesOrchestrator));
+}
+
+/** The same body around orchestrators already encoded one by one (encodeNetworkCapabilitiesOrchestrator). */
+export function networkCapabilitiesJson(encodedOrchestrators: readonly string[] | null): string {
   return goStruct([
     ["capabilities_names", CAPABILITY_NAMES_JSON],
-    ["orchestrators", orchestrators === null ? "null" : goArray(orchestrators.map(encodeOrchestrator))],
+    ["orchestrators", encodedOrchestrators === null ? "null" : goArray(encodedOrchestrators)],
   ]);
 }

@@ -1,5 +1,6 @@
 // GetNetworkCapabilities: the current network snapshot as the public protobuf API.
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { timestampFromMs, durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { getAddress, hexlify } from "ethers";
@@ -18,12 +19,13 @@ import { CAPABILITY_DISPLAY_NAMES } from "../network/capabilities.js";
 import type { Offer } from "../network/offers.js";
 import type { NetworkSnapshot, Observation, OrchestratorState } from "../network/snapshot.js";
 import { SnapshotMemo } from "../network/snapshot-memo.js";
+import { letOthersRun } from "../util/let-others-run.js";
 import { similarNames } from "../util/similar-names.js";
 import { reusable } from "./reusable-answers.js";
 import { validateCapabilityName } from "./validate-request.js";
 
 /** The answers of each snapshot, by filter: the capability is one the snapshot offers (checked first), so few keys. */
-const answers = new SnapshotMemo<GetNetworkCapabilitiesResponse>();
+const answers = new SnapshotMemo<Promise<GetNetworkCapabilitiesResponse>>();
 
 const PRICE_SOURCES = { exact: PriceSource.EXACT, listed: PriceSource.LISTED, unknown: PriceSource.UNKNOWN } as const;
 
@@ -76,10 +78,19 @@ function offersCapability(state: OrchestratorState, capability: string): boolean
   return state.offers.some((offer) => offer.capability === capability);
 }
 
-export function getNetworkCapabilities(
+/** Orchestrators built and encoded between two turns of the event loop: about ten milliseconds of work. */
+export const ORCHESTRATORS_PER_SLICE = 8;
+
+/**
+ * The listing of a snapshot's orchestrators (usable ones, or all), optionally only those offering one capability.
+ * Built once per snapshot and filter, a slice of orchestrators at a time with the event loop let through in between:
+ * at 1,000 orchestrators it takes over a second (decoding each info, encoding 5 MB), which in one piece would hold
+ * every routing decision up. The gRPC path sends the encoding made along the way.
+ */
+export async function getNetworkCapabilities(
   snapshot: NetworkSnapshot,
   request: Pick<GetNetworkCapabilitiesRequest, "capability" | "includeUnreachable">,
-): GetNetworkCapabilitiesResponse {
+): Promise<GetNetworkCapabilitiesResponse> {
   let orchestrators = request.includeUnreachable ? [...snapshot.orchestrators] : snapshot.usableOrchestrators();
   if (request.capability !== "") {
     validateCapabilityName(request.capability, "capability");
@@ -93,16 +104,28 @@ export function getNetworkCapabilities(
     }
     orchestrators = orchestrators.filter((state) => offersCapability(state, request.capability));
   }
-  // Built once per snapshot and filter: decoding every orchestrator's info takes about half a second at 1,000.
   const key = `${request.includeUnreachable ? "all" : "usable"}/${request.capability}`;
-  return answers.get(snapshot, key, () =>
-    reusable(
-      create(GetNetworkCapabilitiesResponseSchema, {
-        orchestrators: orchestrators.map(orchestratorEntry),
-        capabilitiesNames: Object.fromEntries(CAPABILITY_DISPLAY_NAMES),
-        snapshotTime: timestampFromMs(snapshot.createdAt),
-        snapshotVersion: BigInt(snapshot.version),
-      }),
-    ),
-  );
+  return answers.getAsync(snapshot, key, () => buildAnswer(snapshot, orchestrators));
 }
+
+async function buildAnswer(snapshot: NetworkSnapshot, orchestrators: readonly OrchestratorState[]): Promise<GetNetworkCapabilitiesResponse> {
+  const entries: OrchestratorEntry[] = [];
+  // The answer's encoding as toBinary writes it: each entry as field 1, then the other fields in field order.
+  const writer = new BinaryWriter();
+  for (let i = 0; i < orchestrators.length; i++) {
+    if (i > 0 && i % ORCHESTRATORS_PER_SLICE === 0) await letOthersRun();
+    const entry = orchestratorEntry(orchestrators[i] as OrchestratorState);
+    entries.push(entry);
+    writer.tag(ORCHESTRATORS_FIELD, WireType.LengthDelimited).bytes(toBinary(OrchestratorEntrySchema, entry));
+  }
+  const rest = create(GetNetworkCapabilitiesResponseSchema, {
+    capabilitiesNames: Object.fromEntries(CAPABILITY_DISPLAY_NAMES),
+    snapshotTime: timestampFromMs(snapshot.createdAt),
+    snapshotVersion: BigInt(snapshot.version),
+  });
+  writer.raw(toBinary(GetNetworkCapabilitiesResponseSchema, rest));
+  return reusable(create(GetNetworkCapabilitiesResponseSchema, { ...rest, orchestrators: entries }), writer.finish());
+}
+
+/** GetNetworkCapabilitiesResponse.orchestrators, the first field. */
+const ORCHESTRATORS_FIELD = GetNetworkCapabilitiesResponseSchema.field.orchestrators.number;

@@ -7,9 +7,12 @@ import { toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
 /** Messages marked reusable, with their encoding once there is one. */
 const encodings = new WeakMap<object, Uint8Array | undefined>();
 
-/** Marks `message` as an answer that will not change from now on; returns it. */
-export function reusable<T extends Message>(message: T): T {
-  encodings.set(message, undefined);
+/**
+ * Marks `message` as an answer that will not change from now on; returns it. `encoded`, when given, must be its
+ * binary encoding (made along the way, e.g. a slice at a time).
+ */
+export function reusable<T extends Message>(message: T, encoded?: Uint8Array): T {
+  encodings.set(message, encoded);
   return message;
 }
 

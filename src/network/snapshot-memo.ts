@@ -19,4 +19,18 @@ export class SnapshotMemo<T> {
     }
     return value;
   }
+
+  /** As get, for a value built asynchronously: a build that fails is forgotten, so that the next call tries again. */
+  getAsync<V>(this: SnapshotMemo<Promise<V>>, snapshot: NetworkSnapshot, key: string, build: () => Promise<V>): Promise<V> {
+    return this.get(snapshot, key, () => {
+      const value = build();
+      value.catch(() => this.delete(snapshot, key));
+      return value;
+    });
+  }
+
+  /** Forgets the value under `key` for `snapshot`, so that the next get builds it again. */
+  delete(snapshot: NetworkSnapshot, key: string): void {
+    this.bySnapshot.get(snapshot)?.delete(key);
+  }
 }

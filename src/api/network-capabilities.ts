@@ -118,13 +118,15 @@ async function buildAnswer(snapshot: NetworkSnapshot, orchestrators: readonly Or
     entries.push(entry);
     writer.tag(ORCHESTRATORS_FIELD, WireType.LengthDelimited).bytes(toBinary(OrchestratorEntrySchema, entry));
   }
-  const rest = create(GetNetworkCapabilitiesResponseSchema, {
+  const answer = create(GetNetworkCapabilitiesResponseSchema, {
     capabilitiesNames: Object.fromEntries(CAPABILITY_DISPLAY_NAMES),
     snapshotTime: timestampFromMs(snapshot.createdAt),
     snapshotVersion: BigInt(snapshot.version),
   });
-  writer.raw(toBinary(GetNetworkCapabilitiesResponseSchema, rest));
-  return reusable(create(GetNetworkCapabilitiesResponseSchema, { ...rest, orchestrators: entries }), writer.finish());
+  // Encoded before the entries join it: they are in the writer already, first, where toBinary puts field 1.
+  writer.raw(toBinary(GetNetworkCapabilitiesResponseSchema, answer));
+  answer.orchestrators = entries;
+  return reusable(answer, writer.finish());
 }
 
 /** GetNetworkCapabilitiesResponse.orchestrators, the first field. */

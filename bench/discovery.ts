@@ -2,15 +2,17 @@
 // a steady-state refresh's CPU time, and the gateway's resident memory; then the memory of an index of 10,000
 // orchestrators (a synthetic network, as the selection benchmark builds it).
 import { join } from "node:path";
-import { COMPILED, forkScript, REPO_ROOT, runToEnd } from "./children.js";
 import { fileURLToPath } from "node:url";
+import { toBinary } from "@bufbuild/protobuf";
 import { Discovery } from "../src/discovery/discovery.js";
 import { StaticSource } from "../src/discovery/sources.js";
 import { offchainIdentity } from "../src/eth/identity.js";
+import { OrchestratorRequestSchema } from "../src/gen/net/lp_rpc_pb.js";
 import { silentLogger } from "../src/log.js";
 import { OrchestratorClientPool } from "../src/orchestrator/orchestrator-client.js";
-import { encodeOnce, listingRequest, preEncoded } from "../src/orchestrator/orchestrator-request.js";
+import { listingRequest } from "../src/orchestrator/orchestrator-request.js";
 import { bareHttp2Listings } from "./bare-http2-listings.js";
+import { COMPILED, forkScript, REPO_ROOT, runToEnd } from "./children.js";
 import type { BenchResult } from "./report.js";
 import { median, round } from "./stats.js";
 
@@ -22,7 +24,8 @@ const START_TIMEOUT_MS = 180_000;
 /** Refreshes measured after the first sweep; the figure is their median. */
 const REFRESHES = 5;
 
-interface Refresh {
+/** What one measured run cost. */
+interface Cost {
   wallMs: number;
   cpuMs: number;
   orchestratorsCpuMs: number;
@@ -77,32 +80,24 @@ async function sweep(count: number, progress: (line: string) => void): Promise<B
   );
   try {
     const rssBefore = process.memoryUsage().rss;
-    const cpu = process.cpuUsage();
-    const orchestratorsCpu = await orchestrators.cpuMs();
-    const started = performance.now();
     // The first snapshot is published once the listings are in, before the price quotes (see Discovery.sweep).
     let listingsMs: number | undefined;
-    const unsubscribe = discovery.onSnapshot(() => (listingsMs ??= performance.now() - started));
-    const first = await discovery.refreshNow();
-    const firstMs = performance.now() - started;
-    unsubscribe();
-    const firstCpu = process.cpuUsage(cpu);
-    const firstOrchestratorsCpuMs = (await orchestrators.cpuMs()) - orchestratorsCpu;
+    const firstSweep = await measure(orchestrators, async (started) => {
+      const unsubscribe = discovery.onSnapshot(() => (listingsMs ??= performance.now() - started));
+      const snapshot = await discovery.refreshNow();
+      unsubscribe();
+      return snapshot;
+    });
+    const first = firstSweep.value;
+    const firstMs = firstSweep.wallMs;
     // Steady state: several refreshes back to back, the median reported. The first refresh after the first sweep
     // also pays for the JIT still compiling and for collecting the first sweep's garbage; its figures are kept too.
-    const refreshes: Refresh[] = [];
+    const refreshes: Cost[] = [];
     let latest = first;
     for (let i = 0; i < REFRESHES; i++) {
-      const cpu = process.cpuUsage();
-      const orchestratorsCpu = await orchestrators.cpuMs();
-      const started = performance.now();
-      latest = await discovery.refreshNow();
-      const used = process.cpuUsage(cpu);
-      refreshes.push({
-        wallMs: performance.now() - started,
-        cpuMs: (used.user + used.system) / 1_000,
-        orchestratorsCpuMs: (await orchestrators.cpuMs()) - orchestratorsCpu,
-      });
+      const refresh = await measure(orchestrators, () => discovery.refreshNow());
+      latest = refresh.value;
+      refreshes.push(refresh);
     }
     const refreshMs = median(refreshes.map((r) => r.wallMs));
     const rss = process.memoryUsage().rss;
@@ -115,13 +110,13 @@ async function sweep(count: number, progress: (line: string) => void): Promise<B
     const measured = {
       firstSweepMs: Math.round(firstMs),
       firstSnapshotMs: Math.round(listingsMs ?? firstMs),
-      firstSweepCpuMs: Math.round((firstCpu.user + firstCpu.system) / 1_000),
+      firstSweepCpuMs: Math.round(firstSweep.cpuMs),
       // The simulated orchestrators share the machine's two cores: their CPU bounds the wall time too.
-      firstSweepOrchestratorsCpuMs: Math.round(firstOrchestratorsCpuMs),
+      firstSweepOrchestratorsCpuMs: Math.round(firstSweep.orchestratorsCpuMs),
       refreshMs: Math.round(refreshMs),
       refreshCpuMs: Math.round(refreshCpuMs),
       refreshOrchestratorsCpuMs: Math.round(median(refreshes.map((r) => r.orchestratorsCpuMs))),
-      firstRefreshCpuMs: Math.round((refreshes[0] as Refresh).cpuMs),
+      firstRefreshCpuMs: Math.round((refreshes[0] as Cost).cpuMs),
       refreshCpuMsEach: refreshes.map((r) => Math.round(r.cpuMs)),
       rssMb: mb(rss),
       rssGrowthMb: mb(rss - rssBefore),
@@ -140,7 +135,7 @@ async function sweep(count: number, progress: (line: string) => void): Promise<B
         listingsMs: Math.round(floor.wallMs),
         listingsCpuMs: Math.round(floor.cpuMs),
         listingsOrchestratorsCpuMs: Math.round(floor.orchestratorsCpuMs),
-        ok: floor.ok,
+        ok: floor.value,
       },
       goal: count >= 1_000 ? `first sweep <= ${GOAL_FIRST_SWEEP_MS / 1_000} s wall; refresh <= ${GOAL_REFRESH_CPU_MS / 1_000} s CPU` : "report",
       pass,
@@ -154,15 +149,20 @@ async function sweep(count: number, progress: (line: string) => void): Promise<B
 }
 
 /** The floor under the listings phase of a first sweep (see bare-http2-listings.ts), measured like the sweep. */
-async function bareListings(orchestrators: OrchestratorsProcess): Promise<Refresh & { ok: number }> {
-  const request = preEncoded(encodeOnce(listingRequest(offchainIdentity()))) as Uint8Array;
+function bareListings(orchestrators: OrchestratorsProcess): Promise<Cost & { value: number }> {
+  const request = toBinary(OrchestratorRequestSchema, listingRequest(offchainIdentity()));
+  return measure(orchestrators, () => bareHttp2Listings(orchestrators.uris, request, 64, 10_000));
+}
+
+/** What `run` returned, its wall time, and the CPU this process and the orchestrators' process spent on it. */
+async function measure<T>(orchestrators: OrchestratorsProcess, run: (started: number) => Promise<T>): Promise<Cost & { value: T }> {
   const cpu = process.cpuUsage();
   const orchestratorsCpu = await orchestrators.cpuMs();
   const started = performance.now();
-  const ok = await bareHttp2Listings(orchestrators.uris, request, 64, 10_000);
+  const value = await run(started);
   const wallMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
-  return { wallMs, cpuMs: (used.user + used.system) / 1_000, orchestratorsCpuMs: (await orchestrators.cpuMs()) - orchestratorsCpu, ok };
+  return { value, wallMs, cpuMs: (used.user + used.system) / 1_000, orchestratorsCpuMs: (await orchestrators.cpuMs()) - orchestratorsCpu };
 }
 
 interface MemoryReport {

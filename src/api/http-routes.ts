@@ -4,8 +4,7 @@ import type { Discovery } from "../discovery/discovery.js";
 import type { NetworkSnapshot } from "../network/snapshot.js";
 import { SnapshotMemo } from "../network/snapshot-memo.js";
 import { formatPrice } from "../network/price.js";
-import { letOthersRun } from "../util/let-others-run.js";
-import { ORCHESTRATORS_PER_SLICE } from "./network-capabilities.js";
+import { mapInSlices } from "../util/slices.js";
 import { encodeNetworkCapabilitiesOrchestrator, networkCapabilitiesJson } from "./network-capabilities-json.js";
 
 /** The part of Node's HTTP/1.1 and HTTP/2 request and response objects these routes use. */
@@ -44,13 +43,8 @@ const networkCapabilitiesBodies = new SnapshotMemo<Promise<string>>();
  */
 export function networkCapabilitiesBody(snapshot: NetworkSnapshot): Promise<string> {
   return networkCapabilitiesBodies.getAsync(snapshot, "", async () => {
-    const encoded: string[] = [];
-    for (const state of snapshot.usableOrchestrators()) {
-      if (state.info === undefined) continue;
-      if (encoded.length > 0 && encoded.length % ORCHESTRATORS_PER_SLICE === 0) await letOthersRun();
-      encoded.push(encodeNetworkCapabilitiesOrchestrator({ info: state.info.decode() }));
-    }
-    return networkCapabilitiesJson(encoded);
+    const infos = snapshot.usableOrchestrators().flatMap((state) => (state.info ? [state.info] : []));
+    return networkCapabilitiesJson(await mapInSlices(infos, (info) => encodeNetworkCapabilitiesOrchestrator({ info: info.decode() })));
   });
 }
 

@@ -19,7 +19,7 @@ import { CAPABILITY_DISPLAY_NAMES } from "../network/capabilities.js";
 import type { Offer } from "../network/offers.js";
 import type { NetworkSnapshot, Observation, OrchestratorState } from "../network/snapshot.js";
 import { SnapshotMemo } from "../network/snapshot-memo.js";
-import { letOthersRun } from "../util/let-others-run.js";
+import { mapInSlices } from "../util/slices.js";
 import { similarNames } from "../util/similar-names.js";
 import { reusable } from "./reusable-answers.js";
 import { validateCapabilityName } from "./validate-request.js";
@@ -78,9 +78,6 @@ function offersCapability(state: OrchestratorState, capability: string): boolean
   return state.offers.some((offer) => offer.capability === capability);
 }
 
-/** Orchestrators built and encoded between two turns of the event loop: about ten milliseconds of work. */
-export const ORCHESTRATORS_PER_SLICE = 8;
-
 /**
  * The listing of a snapshot's orchestrators (usable ones, or all), optionally only those offering one capability.
  * Built once per snapshot and filter, a slice of orchestrators at a time with the event loop let through in between:
@@ -109,15 +106,13 @@ export async function getNetworkCapabilities(
 }
 
 async function buildAnswer(snapshot: NetworkSnapshot, orchestrators: readonly OrchestratorState[]): Promise<GetNetworkCapabilitiesResponse> {
-  const entries: OrchestratorEntry[] = [];
   // The answer's encoding as toBinary writes it: each entry as field 1, then the other fields in field order.
   const writer = new BinaryWriter();
-  for (let i = 0; i < orchestrators.length; i++) {
-    if (i > 0 && i % ORCHESTRATORS_PER_SLICE === 0) await letOthersRun();
-    const entry = orchestratorEntry(orchestrators[i] as OrchestratorState);
-    entries.push(entry);
+  const entries = await mapInSlices(orchestrators, (state) => {
+    const entry = orchestratorEntry(state);
     writer.tag(ORCHESTRATORS_FIELD, WireType.LengthDelimited).bytes(toBinary(OrchestratorEntrySchema, entry));
-  }
+    return entry;
+  });
   const answer = create(GetNetworkCapabilitiesResponseSchema, {
     capabilitiesNames: Object.fromEntries(CAPABILITY_DISPLAY_NAMES),
     snapshotTime: timestampFromMs(snapshot.createdAt),

@@ -57,8 +57,8 @@ export async function* watchNetworkCapabilities(
     while (!signal.aborted) {
       if (snapshot !== undefined) {
         const current = visible(snapshot, capability);
-        const fingerprints = new Map([...current.values()].map((state) => [state.uri, fingerprint(state)]));
-        const upserted = [...current.values()].filter((state) => known.get(state.uri) !== fingerprints.get(state.uri));
+        const seen = new Map([...current.values()].map((state) => [state.uri, fingerprint(state)]));
+        const upserted = [...current.values()].filter((state) => known.get(state.uri) !== seen.get(state.uri));
         const removed = [...known.keys()].filter((uri) => !current.has(uri));
         if (initial || upserted.length > 0 || removed.length > 0) {
           yield create(WatchNetworkCapabilitiesResponseSchema, {
@@ -69,7 +69,7 @@ export async function* watchNetworkCapabilities(
             initial,
           });
         }
-        known = fingerprints;
+        known = seen;
         initial = false;
       }
       snapshot = pending.shift();

@@ -4,7 +4,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { GetNetworkCapabilitiesResponseSchema, PingResponseSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
 import { OrchestratorInfoSchema } from "../src/gen/net/lp_rpc_pb.js";
-import { networkCapabilitiesBody } from "../src/api/http-routes.js";
+import { handleHttpRoute, networkCapabilitiesBody, type HttpRouteContext } from "../src/api/http-routes.js";
 import { encodeNetworkCapabilities } from "../src/api/network-capabilities-json.js";
 import { getNetworkCapabilities } from "../src/api/network-capabilities.js";
 import { encodeAnswer, reusable } from "../src/api/reusable-answers.js";
@@ -119,5 +119,26 @@ describe("/getNetworkCapabilities", () => {
     const many = new NetworkSnapshot(5, 5_000, Array.from({ length: 30 }, (_, i) => state(`q${i}`, "llm", i % 4 !== 0)));
     const usable = many.usableOrchestrators().map((s) => ({ info: (s.info as IndexedInfo).decode() }));
     expect(await networkCapabilitiesBody(many)).toBe(encodeNetworkCapabilities(usable));
+  });
+
+  it("answers 500 naming the failure when the body cannot be built, and builds it anew on the next call", async () => {
+    const first = snapshot(1);
+    const context = { discovery: { snapshot: first }, sources: [], version: "test", startedAt: 0, simulated: true } as unknown as HttpRouteContext;
+    const get = () =>
+      new Promise<{ status: number; body: string }>((resolve) => {
+        let status = 0;
+        handleHttpRoute(context, { url: "/getNetworkCapabilities", method: "GET" }, {
+          writeHead: (code: number) => (status = code),
+          end: (body: string) => resolve({ status, body }),
+        });
+      });
+    vi.spyOn(IndexedInfo.prototype, "decode").mockImplementationOnce(() => {
+      throw new Error("bad bytes");
+    });
+    expect(await get()).toEqual({ status: 500, body: "listing the network failed: Error: bad bytes\n" });
+    await new Promise((resolve) => setImmediate(resolve)); // the failed build is forgotten once it settles
+    const again = await get();
+    expect(again.status).toBe(200);
+    expect(JSON.parse(again.body).orchestrators).toHaveLength(2);
   });
 });

@@ -15,6 +15,7 @@ import { grpcStatusMessage } from "./grpc-status-message.js";
 import { encodeAnswer } from "./reusable-answers.js";
 import type { StreamHandler } from "./listen.js";
 import { StreamCallContext } from "./stream-call-context.js";
+import { nodeHeaders, readBody, single } from "./unary-io.js";
 
 type UnaryFn = (request: unknown, context: HandlerContext) => unknown;
 
@@ -119,30 +120,9 @@ async function serveUnary(
   await respond(stream, headers, context, answer, failure, options.compressMinBytes);
 }
 
-/** The request body, refused once it outgrows one envelope of readMaxBytes (the rest is read and dropped). */
-function readBody(stream: http2.ServerHttp2Stream, readMaxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    const onData = (chunk: Buffer): void => {
-      length += chunk.length;
-      if (length <= readMaxBytes + ENVELOPE_HEADER_BYTES) {
-        chunks.push(chunk);
-        return;
-      }
-      stream.off("data", onData);
-      stream.resume();
-      reject(new ConnectError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
-    };
-    stream.on("data", onData);
-    stream.once("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length)));
-    stream.once("close", () => reject(new ConnectError("the client reset the stream", Code.Canceled))); // no effect once settled
-  });
-}
-
 /** The one enveloped message of a unary request, with connect's errors for every way it can be wrong. */
 async function readSingleMessage(stream: http2.ServerHttp2Stream, method: DescMethod, readMaxBytes: number): Promise<Uint8Array> {
-  const body = await readBody(stream, readMaxBytes);
+  const body = await readBody(stream, readMaxBytes + ENVELOPE_HEADER_BYTES, readMaxBytes);
   if (body.length === 0) throw new ConnectError(`protocol error: missing input message for ${method.methodKind} method`, Code.Unimplemented);
   if (body.length < ENVELOPE_HEADER_BYTES) throw new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
   const flags = body[0] as number;
@@ -200,16 +180,4 @@ function trailers(context: StreamCallContext, failure: ConnectError | undefined)
 
 function acceptsGzip(value: string | string[] | undefined): boolean {
   return value !== undefined && single(value)?.split(",").some((name) => name.trim() === compressionGzip.name) === true;
-}
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function nodeHeaders(headers: Headers | undefined): http2.OutgoingHttpHeaders {
-  const out: http2.OutgoingHttpHeaders = {};
-  headers?.forEach((value, name) => {
-    out[name] = value;
-  });
-  return out;
 }

@@ -1,7 +1,7 @@
-// The HandlerContext of a gRPC unary call answered straight from an HTTP/2 stream (grpc-unary-streams.ts). connect's
+// The HandlerContext of a unary call answered without connect-node (grpc-unary-streams.ts, connect-unary.ts). connect's
 // createHandlerContext links three AbortControllers and copies three Headers for every call; here one controller
 // serves the client's reset, the deadline and the call's end, and header objects are built only when used.
-import type http2 from "node:http2";
+import type { IncomingHttpHeaders } from "node:http";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 
@@ -11,7 +11,6 @@ const STREAM_RESET = new ConnectError("the client reset the stream", Code.Cancel
 
 export class StreamCallContext implements HandlerContext {
   readonly requestMethod = "POST";
-  readonly protocolName = "grpc";
   readonly values: ContextValues;
   private readonly controller = new AbortController();
   private readonly deadline: number | undefined;
@@ -24,9 +23,10 @@ export class StreamCallContext implements HandlerContext {
     readonly service: DescService,
     readonly method: DescMethod,
     readonly url: string,
-    private readonly rawHeaders: http2.IncomingHttpHeaders,
+    private readonly rawHeaders: IncomingHttpHeaders,
     timeoutMs: number | undefined,
     values: ContextValues | undefined,
+    readonly protocolName: "grpc" | "connect" = "grpc",
   ) {
     this.values = values ?? createContextValues();
     if (timeoutMs !== undefined) {
@@ -74,7 +74,7 @@ export class StreamCallContext implements HandlerContext {
     return this.responseTrailers;
   }
 
-  /** The client reset the stream before the answer. */
+  /** The client reset the stream (or closed the connection) before the answer. */
   reset(): void {
     this.controller.abort(STREAM_RESET);
   }

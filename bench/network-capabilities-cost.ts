@@ -1,14 +1,16 @@
 // Diagnostic, not part of `npm run bench`: what GetNetworkCapabilities and go-livepeer's /getNetworkCapabilities
 // cost per call with N orchestrators indexed (default 1,000, answered by the memory benchmark's synthetic
-// orchestrators in a child process): the time to the gRPC encoding and to the JSON body, and the longest the event loop
-// was held meanwhile; three calls on one snapshot, so the first call and the ones answered from what the snapshot
-// already has show apart.
+// orchestrators in a child process): the time to the gRPC encoding, to the Connect JSON encoding and to go-livepeer's
+// JSON body, and the longest the event loop was held meanwhile; three calls on one snapshot, so the first call and the
+// ones answered from what the snapshot already has show apart. Last, what connect-node's own JSON encoding of the
+// same answer costs: what every Connect JSON call paid before the fast path (src/api/connect-unary.ts).
 //
 //   npx tsx bench/network-capabilities-cost.ts [count=1000]
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { networkCapabilitiesBody } from "../src/api/http-routes.js";
 import { getNetworkCapabilities } from "../src/api/network-capabilities.js";
-import { encodeAnswer } from "../src/api/reusable-answers.js";
+import { toJsonString } from "@bufbuild/protobuf";
+import { encodeAnswer, encodeJsonAnswer } from "../src/api/reusable-answers.js";
 import { Discovery } from "../src/discovery/discovery.js";
 import { StaticSource } from "../src/discovery/sources.js";
 import { offchainIdentity } from "../src/eth/identity.js";
@@ -40,9 +42,16 @@ try {
       const answer = await getNetworkCapabilities(snapshot, { capability: "", includeUnreachable: false });
       return encodeAnswer(GetNetworkCapabilitiesResponseSchema, answer).length;
     });
+    const connectJson = await timed(async () => {
+      const answer = await getNetworkCapabilities(snapshot, { capability: "", includeUnreachable: false });
+      return (await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, answer)).length;
+    });
     const json = await timed(async () => (await networkCapabilitiesBody(snapshot)).length);
-    console.log(`call ${call}: GetNetworkCapabilities for gRPC ${grpc}; go-livepeer JSON ${json}`);
+    console.log(`call ${call}: GetNetworkCapabilities for gRPC ${grpc}; for Connect JSON ${connectJson}; go-livepeer JSON ${json}`);
   }
+  const answer = await getNetworkCapabilities(snapshot, { capability: "", includeUnreachable: false });
+  const perCall = await timed(async () => Buffer.from(toJsonString(GetNetworkCapabilitiesResponseSchema, answer)).length);
+  console.log(`connect-node's JSON encoding of the same answer, per call: ${perCall}`);
 } finally {
   answering.close();
   await discovery.stop();

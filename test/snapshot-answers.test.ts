@@ -1,13 +1,13 @@
-// Answers derived from a whole snapshot are built once per snapshot and filter, and the gRPC path encodes a reusable
-// answer once: GetNetworkCapabilities and /getNetworkCapabilities decode every orchestrator's info to build theirs.
-import { create, toBinary } from "@bufbuild/protobuf";
+// Answers derived from a whole snapshot are built once per snapshot and filter, and the unary fast paths encode a
+// reusable answer once per format: GetNetworkCapabilities and /getNetworkCapabilities decode every orchestrator's info to build theirs.
+import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { GetNetworkCapabilitiesResponseSchema, PingResponseSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
 import { OrchestratorInfoSchema } from "../src/gen/net/lp_rpc_pb.js";
 import { handleHttpRoute, networkCapabilitiesBody, type HttpRouteContext } from "../src/api/http-routes.js";
 import { encodeNetworkCapabilities } from "../src/api/network-capabilities-json.js";
 import { getNetworkCapabilities } from "../src/api/network-capabilities.js";
-import { encodeAnswer, reusable } from "../src/api/reusable-answers.js";
+import { encodeAnswer, encodeJsonAnswer, reusable } from "../src/api/reusable-answers.js";
 import { IndexedInfo } from "../src/network/indexed-info.js";
 import { byocOffer } from "../src/network/offers.js";
 import { weiPerUnit } from "../src/network/price.js";
@@ -87,6 +87,24 @@ describe("GetNetworkCapabilities answers", () => {
     expect(encodeAnswer(GetNetworkCapabilitiesResponseSchema, answer)).toBe(bytes);
   });
 
+  it("are encoded to JSON once, a slice at a time, to the text toJsonString gives", async () => {
+    const many = new NetworkSnapshot(6, 6_000, Array.from({ length: 40 }, (_, i) => state(`j${i}`, i % 2 === 0 ? "depth" : "llm", i % 5 !== 0)));
+    for (const request of [
+      { capability: "", includeUnreachable: true },
+      { capability: "llm", includeUnreachable: false },
+    ]) {
+      const answer = await getNetworkCapabilities(many, request);
+      const bytes = await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, answer);
+      expect(Buffer.from(bytes).toString()).toBe(toJsonString(GetNetworkCapabilitiesResponseSchema, answer));
+      expect(await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, answer)).toBe(bytes);
+    }
+    // A snapshot with nobody usable: the answer has no entries, and its JSON no "orchestrators".
+    const nobody = await getNetworkCapabilities(new NetworkSnapshot(7, 7_000, [state("x", "llm", false)]), { capability: "", includeUnreachable: false });
+    const text = Buffer.from(await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, nobody)).toString();
+    expect(text).toBe(toJsonString(GetNetworkCapabilitiesResponseSchema, nobody));
+    expect(text).not.toContain("orchestrators");
+  });
+
   it("let the event loop through while they are built", async () => {
     const many = new NetworkSnapshot(4, 4_000, Array.from({ length: 100 }, (_, i) => state(`p${i}`, "llm")));
     const order: string[] = [];
@@ -101,6 +119,20 @@ describe("GetNetworkCapabilities answers", () => {
     expect(encodeAnswer(PingResponseSchema, pong)).not.toBe(encodeAnswer(PingResponseSchema, pong));
     const kept = reusable(create(PingResponseSchema, {}));
     expect(encodeAnswer(PingResponseSchema, kept)).toBe(encodeAnswer(PingResponseSchema, kept));
+  });
+
+  it("forget a JSON encoding that failed, and encode anew on the next call", async () => {
+    let attempts = 0;
+    const kept = reusable(create(PingResponseSchema, {}), {
+      json: async () => {
+        if (++attempts === 1) throw new Error("encoding failed");
+        return "{}";
+      },
+    });
+    await expect(encodeJsonAnswer(PingResponseSchema, kept)).rejects.toThrow("encoding failed");
+    await new Promise((resolve) => setImmediate(resolve)); // forgotten once it settles
+    expect(Buffer.from(await encodeJsonAnswer(PingResponseSchema, kept)).toString()).toBe("{}");
+    expect(attempts).toBe(2);
   });
 });
 

@@ -1,5 +1,6 @@
 // Assembles the gateway's listeners: the API port (-httpAddr: RPCs + HTTP routes) and the CLI port (-cliAddr:
 // the HTTP routes go-livepeer tooling polls).
+import http from "node:http";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../log.js";
 import { GatewayService } from "../gen/livepeer/gateway/v1/gateway_pb.js";
@@ -13,6 +14,7 @@ import { useBufferTextEncoding } from "./protobuf-text.js";
 import { handleHttpRoute, notFound, type HttpRouteContext } from "./http-routes.js";
 import { listen, type RunningServer, type RequestHandler, type StreamHandler } from "./listen.js";
 import { grpcUnaryStreamHandler, recordUnaryRoutes, type UnaryRoutes } from "./grpc-unary-streams.js";
+import { connectUnaryHandlers } from "./connect-unary.js";
 
 export interface GatewayServerOptions extends HttpRouteContext {
   service: GatewayServiceDeps;
@@ -36,7 +38,10 @@ const RPC_FIELDS_HEADROOM_BYTES = 1024 * 1024;
 /** Answers below this are sent uncompressed (network listings and long candidate lists are still compressed). */
 const COMPRESS_MIN_BYTES = 16 * 1024;
 
-/** The API port's handlers: gRPC unary calls straight from HTTP/2 streams, everything else through connect-node. */
+/**
+ * The API port's handlers: gRPC and Connect unary calls answered by the fast paths (from HTTP/2 streams, and Connect
+ * from HTTP/1.1 requests too), everything else through connect-node.
+ */
 export interface GatewayHandlers {
   request: RequestHandler;
   stream: StreamHandler;
@@ -63,16 +68,19 @@ export function gatewayHandlers(options: GatewayServerOptions): GatewayHandlers 
       if (!handleHttpRoute(options, req, res)) notFound(req, res);
     },
   }) as RequestHandler;
+  const grpcUnary = grpcUnaryStreamHandler(unaryRoutes, {
+    readMaxBytes,
+    compressMinBytes: COMPRESS_MIN_BYTES,
+    contextValues: (stream) => clientContextValues(stream.session ?? {}),
+  });
+  const connectUnary = connectUnaryHandlers(unaryRoutes, { readMaxBytes, compressMinBytes: COMPRESS_MIN_BYTES, contextValues: clientContextValues });
   return {
     request: (req, res) => {
+      if (req instanceof http.IncomingMessage && connectUnary.request(req, res as http.ServerResponse)) return;
       respellGrpcStatusMessage(req, res); // so that grpc-js clients read error messages as Connect clients do
       connect(req, res);
     },
-    stream: grpcUnaryStreamHandler(unaryRoutes, {
-      readMaxBytes,
-      compressMinBytes: COMPRESS_MIN_BYTES,
-      contextValues: (stream) => clientContextValues(stream.session ?? {}),
-    }),
+    stream: (stream, headers) => grpcUnary(stream, headers) || connectUnary.stream(stream, headers),
   };
 }
 

@@ -1,5 +1,5 @@
 // GetNetworkCapabilities: the current network snapshot as the public protobuf API.
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { timestampFromMs, durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -82,7 +82,8 @@ function offersCapability(state: OrchestratorState, capability: string): boolean
  * The listing of a snapshot's orchestrators (usable ones, or all), optionally only those offering one capability.
  * Built once per snapshot and filter, a slice of orchestrators at a time with the event loop let through in between:
  * at 1,000 orchestrators it takes over a second (decoding each info, encoding 5 MB), which in one piece would hold
- * every routing decision up. The gRPC path sends the encoding made along the way.
+ * every routing decision up. gRPC callers get the binary encoding made along the way; Connect JSON callers get JSON
+ * made the same way, on the first such call.
  */
 export async function getNetworkCapabilities(
   snapshot: NetworkSnapshot,
@@ -120,8 +121,20 @@ async function buildAnswer(snapshot: NetworkSnapshot, orchestrators: readonly Or
   });
   // Encoded before the entries join it: they are in the writer already, first, where toBinary puts field 1.
   writer.raw(toBinary(GetNetworkCapabilitiesResponseSchema, answer));
+  const otherFieldsJson = toJsonString(GetNetworkCapabilitiesResponseSchema, answer);
   answer.orchestrators = entries;
-  return reusable(answer, writer.finish());
+  return reusable(answer, { binary: writer.finish(), json: () => listingJson(entries, otherFieldsJson) });
+}
+
+/**
+ * The answer's canonical JSON as toJsonString writes it, for Connect JSON callers: the entries (field 1, so first)
+ * encoded a slice at a time, then the other fields.
+ */
+async function listingJson(entries: readonly OrchestratorEntry[], otherFieldsJson: string): Promise<string> {
+  if (entries.length === 0) return otherFieldsJson;
+  const encoded = await mapInSlices(entries, (entry) => toJsonString(OrchestratorEntrySchema, entry));
+  const others = otherFieldsJson === "{}" ? "" : `,${otherFieldsJson.slice(1, -1)}`;
+  return `{"orchestrators":[${encoded.join(",")}]${others}}`;
 }
 
 /** GetNetworkCapabilitiesResponse.orchestrators, the first field. */

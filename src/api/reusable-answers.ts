@@ -1,28 +1,52 @@
 // Answers built once and sent to many callers, such as a GetNetworkCapabilities listing of one snapshot: megabytes
-// at a thousand orchestrators, which took longer to encode than to build. The gRPC path encodes such an answer on
-// its first call and sends the same bytes after. Connect and JSON callers go through connect-node, which encodes
-// per call.
-import { toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
+// at a thousand orchestrators, which took longer to encode than to build. The unary fast paths (gRPC and Connect)
+// encode such an answer on its first call, in the format asked for, and send the same bytes after. Other paths
+// (gRPC-Web, streams) go through connect-node, which encodes per call.
+import { toBinary, toJsonString, type DescMessage, type Message } from "@bufbuild/protobuf";
 
-/** Messages marked reusable, with their encoding once there is one. */
-const encodings = new WeakMap<object, Uint8Array | undefined>();
+/** Ways to encode a reusable answer that its builder knows better than one toBinary or toJsonString call. */
+export interface AnswerEncoders {
+  /** The binary encoding, made along the way (e.g. a slice at a time). */
+  binary?: Uint8Array;
+  /** The canonical JSON, as toJsonString writes it with default options, built without holding the event loop. */
+  json?: () => Promise<string>;
+}
 
-/**
- * Marks `message` as an answer that will not change from now on; returns it. `encoded`, when given, must be its
- * binary encoding (made along the way, e.g. a slice at a time).
- */
-export function reusable<T extends Message>(message: T, encoded?: Uint8Array): T {
-  encodings.set(message, encoded);
+interface Encodings extends AnswerEncoders {
+  jsonBytes?: Promise<Uint8Array>;
+}
+
+/** Messages marked reusable, with their encodings once there are any. */
+const encodings = new WeakMap<object, Encodings>();
+
+/** Marks `message` as an answer that will not change from now on; returns it. */
+export function reusable<T extends Message>(message: T, encoders: AnswerEncoders = {}): T {
+  encodings.set(message, { ...encoders });
   return message;
 }
 
 /** The binary encoding of `message`: encoded once when it is marked reusable, else every time. */
 export function encodeAnswer(schema: DescMessage, message: Message): Uint8Array {
-  if (!encodings.has(message)) return toBinary(schema, message);
-  let bytes = encodings.get(message);
-  if (bytes === undefined) {
-    bytes = toBinary(schema, message);
-    encodings.set(message, bytes);
+  const kept = encodings.get(message);
+  if (kept === undefined) return toBinary(schema, message);
+  return (kept.binary ??= toBinary(schema, message));
+}
+
+/**
+ * The canonical JSON of `message` as UTF-8, as connect-node writes it: encoded once when it is marked reusable (a
+ * failed encoding is not kept), else every time.
+ */
+export function encodeJsonAnswer(schema: DescMessage, message: Message): Uint8Array | Promise<Uint8Array> {
+  const kept = encodings.get(message);
+  if (kept === undefined) return Buffer.from(toJsonString(schema, message));
+  if (kept.jsonBytes === undefined) {
+    const json = kept.json;
+    const encoding = json === undefined ? Promise.resolve().then(() => toJsonString(schema, message)) : json();
+    const bytes = encoding.then((text) => Buffer.from(text));
+    kept.jsonBytes = bytes;
+    bytes.catch(() => {
+      if (kept.jsonBytes === bytes) kept.jsonBytes = undefined;
+    });
   }
-  return bytes;
+  return kept.jsonBytes;
 }

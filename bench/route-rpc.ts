@@ -1,12 +1,16 @@
 // Workload 2: the Route RPC against the no-op Ping RPC on the same gateway and port, over gRPC (two client stacks)
-// and Connect JSON; and the gateway's gRPC path against a bare @grpc/grpc-js server answering the same Ping (the
-// ceiling of Node's gRPC stack). The servers run here; the callers run in a child process (rpc-load.ts) so the two
+// and Connect JSON; the gateway's gRPC path against a bare @grpc/grpc-js server answering the same Ping (the
+// ceiling of Node's gRPC stack); and the gateway's Connect path against connect-node alone answering the same Ping
+// (what the Connect fast path saves). The servers run here; the callers run in a child process (rpc-load.ts) so the two
 // do not share an event loop. Each round runs the two sides back to back (the order alternates between rounds);
 // the ratio is the median of the per-round ratios.
 import type { ChildProcess } from "node:child_process";
 import { forkScript } from "./children.js";
 import { create } from "@bufbuild/protobuf";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { GatewayService, PingResponseSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
 import { grpcServiceDefinition } from "../src/orchestrator/grpc-adapter.js";
 import { parseConfig } from "../src/config.js";
@@ -19,7 +23,9 @@ export const TRANSPORTS = ["gRPC (connect-node, h2c)", "gRPC (@grpc/grpc-js)", "
 export type TransportName = (typeof TRANSPORTS)[number];
 /** The grpc-js client calling a bare grpc-js server (Ping only). */
 export const BARE_GRPC_JS = "gRPC (@grpc/grpc-js) to a bare @grpc/grpc-js server";
-export type LoadTarget = TransportName | typeof BARE_GRPC_JS;
+/** The Connect JSON client calling a server of connect-node alone (Ping only). */
+export const CONNECT_NODE_ALONE = "Connect JSON (HTTP/1.1) to connect-node alone";
+export type LoadTarget = TransportName | typeof BARE_GRPC_JS | typeof CONNECT_NODE_ALONE;
 export type RpcName = "Ping" | "Route";
 
 export interface LoadRequest {
@@ -59,8 +65,8 @@ class LoadGenerator {
   private readonly pending = new Map<number, (result: LoadResult) => void>();
   private nextId = 1;
 
-  constructor(baseUrl: string, bareGrpcJsUrl: string) {
-    this.child = forkScript("./rpc-load.ts", [baseUrl, JSON.stringify(ROUTE_REQUEST), bareGrpcJsUrl]);
+  constructor(baseUrl: string, bareGrpcJsUrl: string, connectNodeUrl: string) {
+    this.child = forkScript("./rpc-load.ts", [baseUrl, JSON.stringify(ROUTE_REQUEST), bareGrpcJsUrl, connectNodeUrl]);
     this.child.on("message", (message: { id: number; result: LoadResult }) => {
       this.pending.get(message.id)?.(message.result);
       this.pending.delete(message.id);
@@ -96,13 +102,16 @@ export async function benchRouteRpc(progress: (line: string) => void): Promise<B
     const orchestrators = gateway.devnet?.uris.length ?? 0;
     progress(`rpc: gateway at ${gateway.servers.api.url} with ${orchestrators} simulated orchestrators`);
     const bare = await startBareGrpcJsServer();
-    const load = new LoadGenerator(gateway.servers.api.url, bare.url);
+    const connectNode = await startConnectNodeServer();
+    const load = new LoadGenerator(gateway.servers.api.url, bare.url, connectNode.url);
     try {
       for (const transport of TRANSPORTS) results.push(...(await benchTransport(load, transport, orchestrators, progress)));
-      results.push(...(await benchGrpcPath(load, progress)));
+      results.push(...(await benchPath(load, GRPC_PATH, progress)));
+      results.push(...(await benchPath(load, CONNECT_PATH, progress)));
     } finally {
       load.close();
       bare.close();
+      connectNode.close();
     }
   } finally {
     await gateway.close();
@@ -225,38 +234,72 @@ async function startBareGrpcJsServer(): Promise<{ url: string; close(): void }> 
   return { url: `http://127.0.0.1:${port}`, close: () => server.forceShutdown() };
 }
 
-/** Ping through the gateway's port against Ping on the bare grpc-js server, from the same grpc-js client. */
-async function benchGrpcPath(load: LoadGenerator, progress: (line: string) => void): Promise<BenchResult[]> {
-  const gatewaySide: TransportName = "gRPC (@grpc/grpc-js)";
-  const goal = `gateway/bare >= ${GOAL_GRPC_PATH_RATIO}`;
-  await load.run({ transport: BARE_GRPC_JS, rpc: "Ping", concurrency: Math.max(...CONCURRENCY), durationMs: WARMUP_MS, maxCalls: MAX_CALLS });
+/** A server of connect-node alone (HTTP/1.1, no fast path) answering GatewayService.Ping. */
+async function startConnectNodeServer(): Promise<{ url: string; close(): void }> {
+  const pong = create(PingResponseSchema, {});
+  const server = http.createServer(connectNodeAdapter({ routes: (router) => router.service(GatewayService, { ping: () => pong }) }));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
+/** Ping through the gateway's port against Ping on a reference server, from the same client. */
+interface PathComparison {
+  name: string;
+  gatewaySide: TransportName;
+  reference: LoadTarget;
+  referenceName: string;
+  client: string;
+  /** The ratio the gateway must reach, if the issue sets one. */
+  goalRatio?: number;
+}
+
+const GRPC_PATH: PathComparison = {
+  name: "gRPC path: gateway port vs bare @grpc/grpc-js server",
+  gatewaySide: "gRPC (@grpc/grpc-js)",
+  reference: BARE_GRPC_JS,
+  referenceName: "bare grpc-js",
+  client: "@grpc/grpc-js",
+  goalRatio: GOAL_GRPC_PATH_RATIO,
+};
+
+const CONNECT_PATH: PathComparison = {
+  name: "Connect path: gateway port vs connect-node alone",
+  gatewaySide: "Connect JSON (HTTP/1.1)",
+  reference: CONNECT_NODE_ALONE,
+  referenceName: "connect-node alone",
+  client: "@connectrpc/connect-node, Connect JSON over HTTP/1.1",
+};
+
+async function benchPath(load: LoadGenerator, path: PathComparison, progress: (line: string) => void): Promise<BenchResult[]> {
+  const goal = path.goalRatio === undefined ? "report" : `gateway/reference >= ${path.goalRatio}`;
+  await load.run({ transport: path.reference, rpc: "Ping", concurrency: Math.max(...CONCURRENCY), durationMs: WARMUP_MS, maxCalls: MAX_CALLS });
   const results: BenchResult[] = [];
   for (const concurrency of CONCURRENCY) {
     const gateway: Run[] = [];
-    const bare: Run[] = [];
+    const reference: Run[] = [];
     const ratios: number[] = [];
     const errors: string[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      const order: LoadTarget[] = r % 2 === 0 ? [gatewaySide, BARE_GRPC_JS] : [BARE_GRPC_JS, gatewaySide];
+      const order: LoadTarget[] = r % 2 === 0 ? [path.gatewaySide, path.reference] : [path.reference, path.gatewaySide];
       for (const transport of order) {
         const run = await measure(load, { transport, rpc: "Ping", concurrency, durationMs: RUN_MS, maxCalls: MAX_CALLS });
-        (transport === BARE_GRPC_JS ? bare : gateway).push(run);
+        (transport === path.reference ? reference : gateway).push(run);
         if (run.errors > 0) errors.push(`${transport}: ${run.errors} errors (${run.firstError})`);
       }
-      ratios.push((gateway[r] as Run).requestsPerSecond / (bare[r] as Run).requestsPerSecond);
+      ratios.push((gateway[r] as Run).requestsPerSecond / (reference[r] as Run).requestsPerSecond);
     }
     const ratio = round(median(ratios), 3);
     results.push({
-      name: `gRPC path: gateway port vs bare @grpc/grpc-js server, Ping, ${concurrency} in flight`,
-      parameters: { client: "@grpc/grpc-js", concurrency, rounds: ROUNDS, runMs: RUN_MS, maxCallsPerRun: MAX_CALLS, clients: "one child process, one connection per server" },
+      name: `${path.name}, Ping, ${concurrency} in flight`,
+      parameters: { client: path.client, concurrency, rounds: ROUNDS, runMs: RUN_MS, maxCallsPerRun: MAX_CALLS, clients: "one child process, one connection per server" },
       measured: figures(gateway),
-      baseline: figures(bare),
+      baseline: figures(reference),
       ratio,
       goal,
-      pass: ratio >= GOAL_GRPC_PATH_RATIO && errors.length === 0,
+      pass: (path.goalRatio === undefined || ratio >= path.goalRatio) && errors.length === 0,
       ...(errors.length > 0 ? { note: errors.join("; ") } : {}),
     });
-    progress(`rpc: gRPC path, ${concurrency} in flight: gateway ${figures(gateway).requestsPerSecond}/s, bare grpc-js ${figures(bare).requestsPerSecond}/s, ratio ${ratio}`);
+    progress(`rpc: ${path.name}, ${concurrency} in flight: gateway ${figures(gateway).requestsPerSecond}/s, ${path.referenceName} ${figures(reference).requestsPerSecond}/s, ratio ${ratio}`);
   }
   return results;
 }

@@ -7,7 +7,7 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { GatewayService, type RouteRequestSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
 import { grpcServiceDefinition } from "../src/orchestrator/grpc-adapter.js";
-import { BARE_GRPC_JS, type LoadRequest, type LoadResult, type LoadTarget, type RpcName } from "./route-rpc.js";
+import { BARE_GRPC_JS, CONNECT_NODE_ALONE, type LoadRequest, type LoadResult, type LoadTarget, type RpcName } from "./route-rpc.js";
 
 type Calls = Record<RpcName, () => Promise<unknown>>;
 type RouteRequestInit = MessageInitShape<typeof RouteRequestSchema>;
@@ -61,9 +61,9 @@ async function closedLoop(call: () => Promise<unknown>, request: LoadRequest): P
 }
 
 function main(): void {
-  const [baseUrl, routeJson, bareGrpcJsUrl] = process.argv.slice(2);
-  if (baseUrl === undefined || routeJson === undefined || bareGrpcJsUrl === undefined || process.send === undefined) {
-    throw new Error("started by route-rpc.ts: rpc-load.ts <baseUrl> <RouteRequest as JSON> <bare grpc-js server URL>, with an IPC channel");
+  const [baseUrl, routeJson, bareGrpcJsUrl, connectNodeUrl] = process.argv.slice(2);
+  if (baseUrl === undefined || routeJson === undefined || bareGrpcJsUrl === undefined || connectNodeUrl === undefined || process.send === undefined) {
+    throw new Error("started by route-rpc.ts: rpc-load.ts <baseUrl> <RouteRequest as JSON> <bare grpc-js server URL> <connect-node server URL>, with an IPC channel");
   }
   const route = JSON.parse(routeJson) as RouteRequestInit;
   const clients: Record<LoadTarget, Calls> = {
@@ -72,6 +72,8 @@ function main(): void {
     "Connect JSON (HTTP/1.1)": connectCalls(createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false }), route),
     // The same grpc-js client against a bare grpc-js server: only Ping is served there.
     [BARE_GRPC_JS]: grpcJsCalls(bareGrpcJsUrl, route),
+    // The same Connect client against connect-node alone: only Ping is served there.
+    [CONNECT_NODE_ALONE]: connectCalls(createConnectTransport({ baseUrl: connectNodeUrl, httpVersion: "1.1", useBinaryFormat: false }), route),
   };
   process.on("message", (request: LoadRequest) => {
     void closedLoop(clients[request.transport][request.rpc], request).then((result) => process.send?.({ id: request.id, result }));

@@ -1,5 +1,5 @@
 // Workload 3: BYOC jobs through the gateway against the same jobs sent straight to the orchestrator, in the same
-// run, at 1, 16 and 64 in flight; and workload 5: what one failed attempt (connection refused, 500, reset) adds
+// run, at 1, 16 and 64 in flight, with the floor of any Node relay measured alongside (bare-relay.ts); and workload 5: what one failed attempt (connection refused, 500, reset) adds
 // before the success on the next orchestrator. Three processes: orchestrators (byoc-orchestrators.ts), the load
 // generator (byoc-load.ts) and the gateway, here.
 import type { ChildProcess } from "node:child_process";
@@ -14,6 +14,7 @@ import { BENCH_CAPABILITY, type FaultMessage } from "./byoc-bench-network.js";
 import type { JobLoadRequest, JobLoadResult } from "./byoc-load.js";
 import type { BenchResult } from "./report.js";
 import { median, round } from "./stats.js";
+import { startBareRelay } from "./bare-relay.js";
 
 const CONCURRENCY = [1, 16, 64];
 const ROUNDS = 3;
@@ -50,6 +51,7 @@ export async function benchForwarding(progress: (line: string) => void): Promise
   const orchestrators = forkScript("./byoc-orchestrators.ts");
   const loadChild = forkScript("./byoc-load.ts");
   let gateway: Gateway | undefined;
+  let relay: Awaited<ReturnType<typeof startBareRelay>> | undefined;
   try {
     const network = await nextMessage(
       orchestrators,
@@ -73,10 +75,12 @@ export async function benchForwarding(progress: (line: string) => void): Promise
     // the search timeouts), so that the orchestrator decodes the same bytes on both paths: a client of an orchestrator
     // has to send these fields too, and the simulated orchestrator's decoding cost grows with the header's length.
     const directHeader = await encodeOrchestratorJobHeader(parseClientJobRequest(livepeerHeader), { address: ZeroAddress });
+    relay = await startBareRelay(direct);
+    const targets: Targets = { gateway: gateway.servers.api.url, direct, relay: relay.url, livepeerHeader, directHeader };
     const results: BenchResult[] = [];
     for (const concurrency of CONCURRENCY) {
       progress(`forwarding: ${concurrency} in flight`);
-      results.push(await compareAtConcurrency(load, gateway.servers.api.url, direct, livepeerHeader, directHeader, concurrency));
+      results.push(...(await compareAtConcurrency(load, targets, concurrency)));
     }
     const setFault = async (fault: FaultMessage["fault"]) => {
       const done = nextMessage(orchestrators, (m): m is { faultSet: true } => (m as { faultSet?: boolean }).faultSet === true, 10_000, "set fault");
@@ -86,68 +90,97 @@ export async function benchForwarding(progress: (line: string) => void): Promise
     results.push(...(await failoverCost(load, gateway, network.uris[0] as string, livepeerHeader, setFault, progress)));
     return results;
   } finally {
+    await relay?.close();
     await gateway?.close();
     loadChild.disconnect();
     orchestrators.disconnect();
   }
 }
 
-async function compareAtConcurrency(
-  load: Load,
-  gatewayUrl: string,
-  direct: string,
-  livepeerHeader: string,
-  directHeader: string,
-  concurrency: number,
-): Promise<BenchResult> {
-  const run = async (target: string) => {
+/** Where the load generator sends jobs, and the Livepeer header each side takes. */
+interface Targets {
+  gateway: string;
+  direct: string;
+  /** The bare relay in front of `direct`: it sends the job on as it came, so it takes the direct header. */
+  relay: string;
+  livepeerHeader: string;
+  directHeader: string;
+}
+
+type Side = "direct" | "gateway" | "relay";
+/** Each round runs every side once, in an order that rotates, so that no side always runs on a warmer machine. */
+const ROUND_ORDERS: ReadonlyArray<readonly Side[]> = [
+  ["direct", "gateway", "relay"],
+  ["gateway", "relay", "direct"],
+  ["relay", "direct", "gateway"],
+];
+
+async function compareAtConcurrency(load: Load, targets: Targets, concurrency: number): Promise<BenchResult[]> {
+  type Run = JobLoadResult & { gatewayCpuUsPerJob: number };
+  const run = async (side: Side): Promise<Run> => {
     const cpu = process.cpuUsage();
-    const header = target === direct ? directHeader : livepeerHeader;
-    const result = await load.run({ target, livepeerHeader: header, concurrency, count: JOBS_PER_RUN[concurrency] ?? 2_000, maxMs: RUN_MAX_MS });
+    const header = side === "gateway" ? targets.livepeerHeader : targets.directHeader;
+    const result = await load.run({ target: targets[side], livepeerHeader: header, concurrency, count: JOBS_PER_RUN[concurrency] ?? 2_000, maxMs: RUN_MAX_MS });
     const used = process.cpuUsage(cpu);
     return { ...result, gatewayCpuUsPerJob: (used.user + used.system) / Math.max(1, result.ok) };
   };
-  await run(direct); // warm-up: connections, JIT, token cache
-  await run(gatewayUrl);
-  type Run = JobLoadResult & { gatewayCpuUsPerJob: number };
-  const rounds: Array<{ direct: Run; gateway: Run }> = [];
+  for (const side of ROUND_ORDERS[0] as readonly Side[]) await run(side); // warm-up: connections, JIT, token cache
+  const rounds: Array<Record<Side, Run>> = [];
   for (let i = 0; i < ROUNDS; i++) {
-    // Alternate the order so that neither side always runs on a warmer machine.
-    if (i % 2 === 0) rounds.push({ direct: await run(direct), gateway: await run(gatewayUrl) });
-    else {
-      const gateway = await run(gatewayUrl);
-      rounds.push({ direct: await run(direct), gateway });
-    }
+    const round = {} as Record<Side, Run>;
+    for (const side of ROUND_ORDERS[i % ROUND_ORDERS.length] as readonly Side[]) round[side] = await run(side);
+    rounds.push(round);
   }
   const rps = (r: JobLoadResult) => r.ok / (r.elapsedMs / 1_000);
-  const ratio = median(rounds.map((r) => rps(r.gateway) / rps(r.direct)));
-  const addedP50Us = median(rounds.map((r) => r.gateway.latency.p50Us - r.direct.latency.p50Us));
-  const addedP99Us = median(rounds.map((r) => r.gateway.latency.p99Us - r.direct.latency.p99Us));
-  const errors = rounds.reduce((sum, r) => sum + r.direct.errors + r.gateway.errors, 0);
-  const firstError = rounds.map((r) => r.gateway.firstError ?? r.direct.firstError).find((e) => e !== undefined);
-  const side = (pick: (r: { direct: JobLoadResult; gateway: JobLoadResult }) => JobLoadResult) => ({
-    requestsPerSecond: Math.round(median(rounds.map((r) => rps(pick(r))))),
-    clientCpuUsPerJob: Math.round(median(rounds.map((r) => pick(r).latency.samples > 0 ? pick(r).clientCpuUsPerJob : NaN))),
-    p50Us: round(median(rounds.map((r) => pick(r).latency.p50Us))),
-    p99Us: round(median(rounds.map((r) => pick(r).latency.p99Us))),
+  const ratioOf = (side: Side) => median(rounds.map((r) => rps(r[side]) / rps(r.direct)));
+  const addedP50Of = (side: Side) => median(rounds.map((r) => r[side].latency.p50Us - r.direct.latency.p50Us));
+  const figures = (side: Side) => ({
+    requestsPerSecond: Math.round(median(rounds.map((r) => rps(r[side])))),
+    clientCpuUsPerJob: Math.round(median(rounds.map((r) => (r[side].latency.samples > 0 ? r[side].clientCpuUsPerJob : NaN)))),
+    p50Us: round(median(rounds.map((r) => r[side].latency.p50Us))),
+    p99Us: round(median(rounds.map((r) => r[side].latency.p99Us))),
   });
-  const pass = errors === 0 && ratio >= GOAL_RATIO && addedP50Us <= GOAL_ADDED_P50_US;
-  return {
-    name: `Forwarding BYOC jobs, gateway vs direct, ${concurrency} in flight`,
-    parameters: { concurrency, jobsPerRun: JOBS_PER_RUN[concurrency], rounds: ROUNDS, transport: "HTTP/1.1 keep-alive to the gateway, HTTPS to the orchestrator" },
-    measured: {
-      ...side((r) => r.gateway),
-      addedP50Us: round(addedP50Us),
-      addedP99Us: round(addedP99Us),
-      // CPU the gateway process spent per job: what forwarding costs, apart from the machine's contention.
-      gatewayCpuUsPerJob: Math.round(median(rounds.map((r) => r.gateway.gatewayCpuUsPerJob))),
-    },
-    baseline: side((r) => r.direct),
-    ratio: round(ratio, 3),
-    goal: `throughput >= ${GOAL_RATIO} x direct, added p50 <= ${GOAL_ADDED_P50_US / 1_000} ms`,
-    pass,
-    ...(errors > 0 ? { note: `${errors} failed jobs; first: ${firstError}` } : {}),
+  // CPU this process spent per job: what forwarding costs the gateway (or the relay), apart from the contention.
+  const cpuPerJob = (side: Side) => Math.round(median(rounds.map((r) => r[side].gatewayCpuUsPerJob)));
+  const failures = (side: Side) => {
+    const count = rounds.reduce((sum, r) => sum + r[side].errors + r.direct.errors, 0);
+    const first = rounds.map((r) => r[side].firstError ?? r.direct.firstError).find((e) => e !== undefined);
+    return count > 0 ? { note: `${count} failed jobs; first: ${first}` } : {};
   };
+  const parameters = { concurrency, jobsPerRun: JOBS_PER_RUN[concurrency], rounds: ROUNDS, transport: "HTTP/1.1 keep-alive to the gateway, HTTPS to the orchestrator" };
+  const ratio = ratioOf("gateway");
+  const addedP50Us = addedP50Of("gateway");
+  const gatewayFailures = failures("gateway");
+  const relayFailures = failures("relay");
+  return [
+    {
+      name: `Forwarding BYOC jobs, gateway vs direct, ${concurrency} in flight`,
+      parameters,
+      measured: {
+        ...figures("gateway"),
+        addedP50Us: round(addedP50Us),
+        addedP99Us: round(median(rounds.map((r) => r.gateway.latency.p99Us - r.direct.latency.p99Us))),
+        gatewayCpuUsPerJob: cpuPerJob("gateway"),
+        // The gateway's throughput against the bare relay's, round by round: what routing, payment and the rest cost.
+        vsBareRelay: round(median(rounds.map((r) => rps(r.gateway) / rps(r.relay))), 3),
+      },
+      baseline: figures("direct"),
+      ratio: round(ratio, 3),
+      goal: `throughput >= ${GOAL_RATIO} x direct, added p50 <= ${GOAL_ADDED_P50_US / 1_000} ms`,
+      pass: gatewayFailures.note === undefined && ratio >= GOAL_RATIO && addedP50Us <= GOAL_ADDED_P50_US,
+      ...gatewayFailures,
+    },
+    {
+      name: `Forwarding floor: a bare Node relay vs direct, ${concurrency} in flight`,
+      parameters: { ...parameters, relay: "node:http server piping to a keep-alive node:https agent; nothing else (bench/bare-relay.ts)" },
+      measured: { ...figures("relay"), addedP50Us: round(addedP50Of("relay")), relayCpuUsPerJob: cpuPerJob("relay") },
+      baseline: figures("direct"),
+      ratio: round(ratioOf("relay"), 3),
+      goal: "report: the most any Node relay reaches here",
+      pass: relayFailures.note === undefined,
+      ...relayFailures,
+    },
+  ];
 }
 
 /**

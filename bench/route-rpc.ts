@@ -20,7 +20,12 @@ import type { BenchResult } from "./report.js";
 import { median, round } from "./stats.js";
 
 export const TRANSPORTS = ["gRPC (connect-node, h2c)", "gRPC (@grpc/grpc-js)", "Connect JSON (HTTP/1.1)"] as const;
-export type TransportName = (typeof TRANSPORTS)[number];
+/**
+ * The grpc-js client keeping answers as bytes: Route/Ping without the client's decoding of Route's answer, which on
+ * shared cores takes throughput from the server. Reported beside the goal, not against it.
+ */
+export const UNDECODED_GRPC_JS = "gRPC (@grpc/grpc-js), answers left undecoded";
+export type TransportName = (typeof TRANSPORTS)[number] | typeof UNDECODED_GRPC_JS;
 /** The grpc-js client calling a bare grpc-js server (Ping only). */
 export const BARE_GRPC_JS = "gRPC (@grpc/grpc-js) to a bare @grpc/grpc-js server";
 /** The Connect JSON client calling a server of connect-node alone (Ping only). */
@@ -106,6 +111,7 @@ export async function benchRouteRpc(progress: (line: string) => void): Promise<B
     const load = new LoadGenerator(gateway.servers.api.url, bare.url, connectNode.url);
     try {
       for (const transport of TRANSPORTS) results.push(...(await benchTransport(load, transport, orchestrators, progress)));
+      results.push(...(await benchTransport(load, UNDECODED_GRPC_JS, orchestrators, progress)));
       results.push(...(await benchPath(load, GRPC_PATH, progress)));
       results.push(...(await benchPath(load, CONNECT_PATH, progress)));
     } finally {
@@ -159,7 +165,8 @@ async function benchTransport(
   progress: (line: string) => void,
 ): Promise<BenchResult[]> {
   const name = (concurrency: number): string => `Route/Ping, ${transport}, ${concurrency} in flight`;
-  const goal = `Route/Ping >= ${GOAL_RATIO}`;
+  const judged = transport !== UNDECODED_GRPC_JS;
+  const goal = judged ? `Route/Ping >= ${GOAL_RATIO}` : "report: the client's decoding left out";
   const parameters = (concurrency: number): Record<string, unknown> => ({
     transport,
     concurrency,
@@ -214,7 +221,7 @@ async function benchTransport(
       baseline: figures(runs.Ping),
       ratio,
       goal,
-      pass: ratio >= GOAL_RATIO && errors.length === 0,
+      pass: (!judged || ratio >= GOAL_RATIO) && errors.length === 0,
       ...(errors.length > 0 ? { note: errors.join("; ") } : {}),
     });
     progress(`rpc: ${transport}, ${concurrency} in flight: Route ${figures(runs.Route).requestsPerSecond}/s, Ping ${figures(runs.Ping).requestsPerSecond}/s, ratio ${ratio}`);

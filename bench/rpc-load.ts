@@ -7,7 +7,7 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { GatewayService, type RouteRequestSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
 import { grpcServiceDefinition } from "../src/orchestrator/grpc-adapter.js";
-import { BARE_GRPC_JS, CONNECT_NODE_ALONE, type LoadRequest, type LoadResult, type LoadTarget, type RpcName } from "./route-rpc.js";
+import { BARE_GRPC_JS, CONNECT_NODE_ALONE, UNDECODED_GRPC_JS, type LoadRequest, type LoadResult, type LoadTarget, type RpcName } from "./route-rpc.js";
 
 type Calls = Record<RpcName, () => Promise<unknown>>;
 type RouteRequestInit = MessageInitShape<typeof RouteRequestSchema>;
@@ -19,8 +19,17 @@ function connectCalls(transport: ReturnType<typeof createGrpcTransport>, routeRe
 
 type UnaryMethod = (request: object, callback: (err: grpc.ServiceError | null, response: unknown) => void) => void;
 
-function grpcJsCalls(baseUrl: string, routeRequest: RouteRequestInit): Calls {
-  const Client = grpc.makeGenericClientConstructor(grpcServiceDefinition(GatewayService), "GatewayService");
+/** The service as grpc-js clients call it; `decodeAnswers: false` keeps each answer as the bytes received. */
+function serviceDefinition(decodeAnswers: boolean): grpc.ServiceDefinition {
+  const definition = grpcServiceDefinition(GatewayService);
+  if (decodeAnswers) return definition;
+  const undecoded: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(definition)) undecoded[name] = { ...method, responseDeserialize: (bytes: Buffer) => bytes };
+  return undecoded as grpc.ServiceDefinition;
+}
+
+function grpcJsCalls(baseUrl: string, routeRequest: RouteRequestInit, decodeAnswers = true): Calls {
+  const Client = grpc.makeGenericClientConstructor(serviceDefinition(decodeAnswers), "GatewayService");
   const client = new Client(new URL(baseUrl).host, grpc.credentials.createInsecure()) as unknown as Record<"ping" | "route", UnaryMethod>;
   const unary = (method: UnaryMethod, request: object) => () =>
     new Promise((resolve, reject) => method.call(client, request, (err, response) => (err ? reject(err) : resolve(response))));
@@ -69,6 +78,7 @@ function main(): void {
   const clients: Record<LoadTarget, Calls> = {
     "gRPC (connect-node, h2c)": connectCalls(createGrpcTransport({ baseUrl }), route),
     "gRPC (@grpc/grpc-js)": grpcJsCalls(baseUrl, route),
+    [UNDECODED_GRPC_JS]: grpcJsCalls(baseUrl, route, false),
     "Connect JSON (HTTP/1.1)": connectCalls(createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false }), route),
     // The same grpc-js client against a bare grpc-js server: only Ping is served there.
     [BARE_GRPC_JS]: grpcJsCalls(bareGrpcJsUrl, route),

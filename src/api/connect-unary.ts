@@ -90,7 +90,7 @@ export function connectUnaryHandlers(routes: ReadonlyMap<string, UnaryRoute>, op
       if (type === undefined || type.stream) return undefined;
       const encoding = single(headers["content-encoding"]);
       if (encoding !== undefined && encoding !== "identity") return undefined;
-      return { route, binary: type.binary, serialization, readRequest: (exchange) => readPostBody(exchange, options.readMaxBytes) };
+      return { route, binary: type.binary, serialization, requestMethod: method, readRequest: (exchange) => readPostBody(exchange, options.readMaxBytes) };
     }
     // Connect GET: side-effect-free methods, the message in the query (e.g. a dashboard polling the network listing).
     if (method !== "GET" || route.method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS) return undefined;
@@ -100,7 +100,7 @@ export function connectUnaryHandlers(routes: ReadonlyMap<string, UnaryRoute>, op
     if ((encoding !== "json" && encoding !== "proto") || (compression !== null && compression !== "identity")) return undefined;
     const message = query.get("message") ?? "";
     const bytes = query.get("base64") === "1" ? base64Decode(message) : Buffer.from(message);
-    return { route, binary: encoding === "proto", serialization, readRequest: () => Promise.resolve(bytes) };
+    return { route, binary: encoding === "proto", serialization, requestMethod: method, readRequest: () => Promise.resolve(bytes) };
   };
 
   const serve = (call: Call, exchange: Exchange): void => {
@@ -130,6 +130,7 @@ interface Call {
   /** application/proto (or encoding=proto), else JSON. */
   binary: boolean;
   serialization: Serialization;
+  requestMethod: "POST" | "GET";
   /** The request message's bytes: a POST's body, or a GET's query. */
   readRequest(exchange: Exchange): Promise<Uint8Array>;
 }
@@ -147,7 +148,16 @@ async function serveUnary(call: Call, exchange: Exchange, options: ConnectUnaryO
   const { route, binary, serialization } = call;
   const { headers } = exchange;
   const timeout = parseTimeout(single(headers["connect-timeout-ms"]) ?? null, Number.MAX_SAFE_INTEGER);
-  const context = new StreamCallContext(route.service, route.method, exchange.url, headers, timeout.timeoutMs, options.contextValues?.(exchange.peer), "connect");
+  const context = new StreamCallContext({
+    service: route.service,
+    method: route.method,
+    url: exchange.url,
+    requestMethod: call.requestMethod,
+    protocolName: "connect",
+    headers,
+    timeoutMs: timeout.timeoutMs,
+    values: options.contextValues?.(exchange.peer),
+  });
   exchange.onClientGone(() => context.reset());
   const compression = compressionNegotiate(ACCEPT_COMPRESSION, null, single(headers["accept-encoding"]) ?? null, headerUnaryAcceptEncoding);
   let status = 200;

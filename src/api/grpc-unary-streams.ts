@@ -99,7 +99,16 @@ async function serveUnary(
 ): Promise<void> {
   const timeout = parseTimeout(single(headers["grpc-timeout"]) ?? null, Number.MAX_SAFE_INTEGER);
   const url = `${single(headers[HTTP2_HEADER_SCHEME]) ?? "http"}://${single(headers[HTTP2_HEADER_AUTHORITY]) ?? ""}${headers[HTTP2_HEADER_PATH]}`;
-  const context = new StreamCallContext(route.service, route.method, url, headers, timeout.timeoutMs, options.contextValues?.(stream));
+  const context = new StreamCallContext({
+    service: route.service,
+    method: route.method,
+    url,
+    requestMethod: "POST",
+    protocolName: "grpc",
+    headers,
+    timeoutMs: timeout.timeoutMs,
+    values: options.contextValues?.(stream),
+  });
   stream.once("close", () => {
     if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) context.reset();
   });

@@ -22,9 +22,16 @@ export function readBody(body: Readable, limitBytes: number, readMaxBytes: numbe
       body.resume();
       reject(new ConnectError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
     };
+    let ended = false;
     body.on("data", onData);
-    body.once("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length)));
-    body.once("close", () => reject(new ConnectError("the client reset the stream", Code.Canceled))); // no effect once settled
+    body.once("end", () => {
+      ended = true;
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length));
+    });
+    // Every stream closes, most after their end: an error (and its stack) is made only for one cut short.
+    body.once("close", () => {
+      if (!ended) reject(new ConnectError("the client reset the stream", Code.Canceled));
+    });
   });
 }
 

@@ -77,6 +77,11 @@ export function candidateHealthSummary(health: HealthTracker, key: HealthKey): H
   return (freshSummary ??= healthSummary(health.state(key)));
 }
 
+/** Whether `summary` is one answers share (never modified), rather than one built for a single answer. */
+export function isSharedHealthSummary(summary: object): boolean {
+  return summary === freshSummary;
+}
+
 /** Messages per resolved profile: the Router hands out the same profile object until it is reconfigured. */
 const profileMessages = new WeakMap<ResolvedRetryProfile, RetryProfile>();
 

@@ -1,7 +1,8 @@
 // Answers built once and sent to many callers, such as a GetNetworkCapabilities listing of one snapshot: megabytes
 // at a thousand orchestrators, which took longer to encode than to build. The unary fast paths (gRPC and Connect)
 // encode such an answer on its first call, in the format asked for, and send the same bytes after. Other paths
-// (gRPC-Web, streams) go through connect-node, which encodes per call.
+// (gRPC-Web, streams) go through connect-node, which encodes per call. An answer of one call may also come with a
+// cheaper way to its binary encoding than toBinary (a Route answer, most of which other answers share).
 import { toBinary, toJsonString, type DescMessage, type Message } from "@bufbuild/protobuf";
 
 /** Ways to encode a reusable answer that its builder knows better than one toBinary or toJsonString call. */
@@ -14,6 +15,8 @@ export interface AnswerEncoders {
 
 interface Encodings extends AnswerEncoders {
   jsonBytes?: Promise<Uint8Array>;
+  /** For an answer of one call: makes the bytes toBinary would. */
+  encodeBinary?: () => Uint8Array;
 }
 
 /** Messages marked reusable, with their encodings once there are any. */
@@ -25,10 +28,17 @@ export function reusable<T extends Message>(message: T, encoders: AnswerEncoders
   return message;
 }
 
+/** Gives the answer of one call `encode`, which makes the bytes toBinary would, faster; returns the answer. */
+export function encodedBy<T extends Message>(message: T, encode: () => Uint8Array): T {
+  encodings.set(message, { encodeBinary: encode });
+  return message;
+}
+
 /** The binary encoding of `message`: encoded once when it is marked reusable, else every time. */
 export function encodeAnswer(schema: DescMessage, message: Message): Uint8Array {
   const kept = encodings.get(message);
   if (kept === undefined) return toBinary(schema, message);
+  if (kept.encodeBinary !== undefined) return kept.encodeBinary();
   return (kept.binary ??= toBinary(schema, message));
 }
 

@@ -19,7 +19,9 @@ import {
 import type { WeiPerUnit } from "../network/price.js";
 import type { Router } from "../routing/router.js";
 import type { WarmPolicy as Policy } from "../routing/selector.js";
-import { candidateHealthSummary, cachedRetryProfileMessage, healthSummary, outcomeFromMessage } from "./health-messages.js";
+import { candidateHealthSummary, cachedRetryProfileMessage, healthSummary, isSharedHealthSummary, outcomeFromMessage } from "./health-messages.js";
+import { encodedBy } from "./reusable-answers.js";
+import { encodeRouteResponse } from "./route-answer-encoding.js";
 import { usdPerUnit } from "./usd.js";
 import type { EthUsdRate } from "../network/currency.js";
 import { BoundedCache } from "../util/bounded-cache.js";
@@ -69,7 +71,7 @@ export function route(router: Router, request: RouteRequest, rate: EthUsdRate | 
     excludeOrchestrators: request.excludeOrchestrators,
     warm,
   });
-  return create(RouteResponseSchema, {
+  const response = create(RouteResponseSchema, {
     routeId: decision.routeId,
     ceiling: weiPrice(decision.ceiling?.price),
     ceilingSource: decision.ceiling?.source ?? "",
@@ -94,6 +96,8 @@ export function route(router: Router, request: RouteRequest, rate: EthUsdRate | 
       }),
     ),
   });
+  const offers = decision.candidates.map((candidate) => candidate.offer);
+  return encodedBy(response, () => encodeRouteResponse(response, offers, isSharedHealthSummary));
 }
 
 export function reportOutcome(router: Router, request: ReportOutcomeRequest): ReportOutcomeResponse {

@@ -1,0 +1,95 @@
+// Route answers are encoded by a writer that reuses what other answers share (src/api/route-answer-encoding.ts): its
+// bytes must be toBinary's, for every shape an answer takes (health with and without history, latency from jobs or
+// discovery, USD prices, ceilings, regions, warm and cold offers, BYOC and AI), and stay so across snapshots.
+import { create, toBinary } from "@bufbuild/protobuf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeAnswer } from "../src/api/reusable-answers.js";
+import { route } from "../src/api/route-rpcs.js";
+import { parseConfig } from "../src/config.js";
+import { startDevnet, type Devnet } from "../src/devnet/network.js";
+import { startGateway, type Gateway } from "../src/gateway.js";
+import { RouteRequestSchema, RouteResponseSchema, WarmPolicy, type RouteResponse } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
+import { silentLogger } from "../src/log.js";
+import type { EthUsdRate } from "../src/network/currency.js";
+
+let devnet: Devnet;
+let gateway: Gateway;
+const RATE: EthUsdRate = { currency: "USD", perEth: { num: 300_050n, den: 100n }, source: "-ethUsdRate 3000.50" };
+
+beforeAll(async () => {
+  devnet = await startDevnet();
+  // Two of the simulated orchestrators get a region, so that candidates carry one and others do not.
+  const regions = Object.fromEntries(devnet.uris.slice(0, 2).map((uri, i) => [uri, i === 0 ? "us-east" : "eu-west"]));
+  gateway = await startGateway(
+    parseConfig(["-orchAddr", devnet.orchAddr, "-orchRegions", JSON.stringify(regions), "-ethUsdRate", "3000.50", "-httpAddr", "127.0.0.1:0", "-cliAddr", "off"]),
+    silentLogger(),
+  );
+  await gateway.discovery.refreshNow();
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await devnet?.close();
+});
+
+type RequestInit = Parameters<typeof create<typeof RouteRequestSchema>>[1];
+
+const REQUESTS: RequestInit[] = [
+  { capability: "depth" },
+  { capability: "depth", count: 100 },
+  { capability: "style-transfer", maxPricePerUnit: "200000" },
+  { capability: "text-to-image" },
+  { capability: "text-to-image", modelId: "stabilityai/sdxl-turbo", warm: WarmPolicy.ANY },
+  { capability: "image-to-image", warm: WarmPolicy.REQUIRE, count: 1 },
+  { capability: "text-to-image", maxPricePerUnit: "5000.5", region: "us-east" },
+  { capability: "depth", maxPricePerUnit: "0.01USD", region: "eu-west", count: 5 },
+];
+
+function expectToBinaryBytes(answer: RouteResponse): void {
+  const expected = toBinary(RouteResponseSchema, answer);
+  expect(Buffer.from(encodeAnswer(RouteResponseSchema, answer)).equals(Buffer.from(expected))).toBe(true);
+}
+
+describe("Route answers' binary encoding", () => {
+  it("is toBinary's, byte for byte, for every request, with and without a USD rate", () => {
+    const answers: RouteResponse[] = [];
+    for (const init of REQUESTS) {
+      for (const rate of [undefined, RATE]) {
+        const answer = route(gateway.router, create(RouteRequestSchema, init), rate);
+        expect(answer.candidates.length).toBeGreaterThan(0);
+        expectToBinaryBytes(answer);
+        answers.push(answer);
+      }
+    }
+    // The shapes the writer must get right all occurred.
+    const candidates = answers.flatMap((a) => a.candidates);
+    expect(candidates.some((c) => c.region !== "") && candidates.some((c) => c.region === "")).toBe(true);
+    expect(candidates.some((c) => c.warm) && candidates.some((c) => !c.warm)).toBe(true);
+    expect(candidates.some((c) => c.priceUsd !== "")).toBe(true);
+    expect(answers.some((a) => a.ceiling !== undefined) && answers.some((a) => a.ceiling === undefined)).toBe(true);
+  });
+
+  it("is toBinary's once keys have history: outcomes, job latencies, ejections", () => {
+    const outcomes = ["success", "success", "timeout", "http_5xx", "success", "connect_error", "connect_error", "connect_error"] as const;
+    for (const [i, outcome] of outcomes.entries()) {
+      for (const capability of ["depth", "text-to-image"]) {
+        const answer = route(gateway.router, create(RouteRequestSchema, { capability, count: 100 }), RATE);
+        for (const uri of new Set(answer.candidates.map((c) => c.orchestratorUri))) {
+          gateway.router.reportOutcome(answer.routeId, uri, outcome, 40 + 17 * i);
+        }
+        const next = route(gateway.router, create(RouteRequestSchema, { capability, count: 100 }), RATE);
+        expectToBinaryBytes(next);
+      }
+    }
+    const withHistory = route(gateway.router, create(RouteRequestSchema, { capability: "depth", count: 100 }), RATE);
+    expect(withHistory.candidates.some((c) => (c.health?.samples ?? 0n) > 0n)).toBe(true);
+  });
+
+  it("stays toBinary's after a refresh brings a new snapshot", async () => {
+    const before = route(gateway.router, create(RouteRequestSchema, { capability: "depth" }), undefined);
+    await gateway.discovery.refreshNow();
+    const after = route(gateway.router, create(RouteRequestSchema, { capability: "depth" }), undefined);
+    expectToBinaryBytes(before);
+    expectToBinaryBytes(after);
+  });
+});

@@ -1,7 +1,8 @@
 // Route answers are encoded by a writer that reuses what other answers share (src/api/route-answer-encoding.ts): its
 // bytes must be toBinary's, for every shape an answer takes (health with and without history, latency from jobs or
-// discovery, USD prices, ceilings, regions, warm and cold offers, BYOC and AI), and stay so across snapshots.
-import { create, toBinary } from "@bufbuild/protobuf";
+// discovery, USD prices, ceilings, regions, warm and cold offers, BYOC and AI), and stay so across snapshots. The
+// answers themselves are built as plain objects: they must be the messages create() would make.
+import { create, fromBinary, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeAnswer } from "../src/api/reusable-answers.js";
 import { route } from "../src/api/route-rpcs.js";
@@ -48,6 +49,13 @@ const REQUESTS: RequestInit[] = [
 function expectToBinaryBytes(answer: RouteResponse): void {
   const expected = toBinary(RouteResponseSchema, answer);
   expect(Buffer.from(encodeAnswer(RouteResponseSchema, answer)).equals(Buffer.from(expected))).toBe(true);
+  // The answer is built as plain objects rather than by create(): they must be the messages create() makes, with
+  // every field there and nothing else (an absent message field may be an own property holding undefined).
+  const made = fromBinary(RouteResponseSchema, expected);
+  expect(answer).toEqual(made);
+  expect(toJsonString(RouteResponseSchema, answer)).toBe(toJsonString(RouteResponseSchema, made));
+  const ownFields = (message: object) => Object.entries(message).filter(([, value]) => value !== undefined).map(([key]) => key).sort();
+  answer.candidates.forEach((candidate, i) => expect(ownFields(candidate)).toEqual(ownFields(made.candidates[i] as object)));
 }
 
 describe("Route answers' binary encoding", () => {

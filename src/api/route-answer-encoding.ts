@@ -3,9 +3,8 @@
 // Most of a candidate never changes for the life of its offer (URIs, payee, model, price: fields 1–6), so those
 // bytes are made once per offer; messages the answer shares with other answers (prices, durations, the retry
 // profile, the summary of a key without history) are encoded once each. What is left is written per call with
-// protobuf-es's own BinaryWriter, field by field in field-number order, as toBinary does.
+// AnswerWriter, field by field in field-number order, as toBinary does.
 import { create, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import {
   CandidateSchema,
@@ -17,6 +16,7 @@ import {
   type RouteResponse,
 } from "../gen/livepeer/gateway/v1/gateway_pb.js";
 import type { IndexedOffer } from "../network/snapshot.js";
+import { AnswerWriter, WIRE } from "./answer-writer.js";
 
 const ROUTE = RouteResponseSchema.field;
 const CANDIDATE = CandidateSchema.field;
@@ -63,25 +63,25 @@ function offerFields(candidate: Candidate, offer: IndexedOffer): Uint8Array {
   return bytes;
 }
 
-function writeString(writer: BinaryWriter, number: number, value: string): void {
-  if (value !== "") writer.tag(number, WireType.LengthDelimited).string(value);
+function writeString(writer: AnswerWriter, number: number, value: string): void {
+  if (value !== "") writer.tag(number, WIRE.lengthDelimited).string(value);
 }
 
-function writeCandidate(writer: BinaryWriter, candidate: Candidate, offer: IndexedOffer, isSharedHealth: (m: Message) => boolean): void {
+function writeCandidate(writer: AnswerWriter, candidate: Candidate, offer: IndexedOffer, isSharedHealth: (m: Message) => boolean): void {
   writer.raw(offerFields(candidate, offer));
   writeString(writer, CANDIDATE.priceUsd.number, candidate.priceUsd);
-  if (candidate.warm) writer.tag(CANDIDATE.warm.number, WireType.Varint).bool(true);
+  if (candidate.warm) writer.tag(CANDIDATE.warm.number, WIRE.varint).bool(true);
   if (candidate.observedLatency !== undefined) {
-    writer.tag(CANDIDATE.observedLatency.number, WireType.LengthDelimited).bytes(encodeShared(DurationSchema, candidate.observedLatency));
+    writer.tag(CANDIDATE.observedLatency.number, WIRE.lengthDelimited).bytes(encodeShared(DurationSchema, candidate.observedLatency));
   }
-  if (candidate.latencySource !== 0) writer.tag(CANDIDATE.latencySource.number, WireType.Varint).int32(candidate.latencySource);
+  if (candidate.latencySource !== 0) writer.tag(CANDIDATE.latencySource.number, WIRE.varint).int32(candidate.latencySource);
   const { health } = candidate;
   if (health !== undefined) {
     const bytes = isSharedHealth(health) ? encodeShared(HealthSummarySchema, health) : toBinary(HealthSummarySchema, health);
-    writer.tag(CANDIDATE.health.number, WireType.LengthDelimited).bytes(bytes);
+    writer.tag(CANDIDATE.health.number, WIRE.lengthDelimited).bytes(bytes);
   }
   writeString(writer, CANDIDATE.region.number, candidate.region);
-  if (candidate.score !== 0) writer.tag(CANDIDATE.score.number, WireType.Bit64).double(candidate.score);
+  if (candidate.score !== 0) writer.tag(CANDIDATE.score.number, WIRE.bit64).double(candidate.score);
   writeString(writer, CANDIDATE.reason.number, candidate.reason);
 }
 
@@ -90,17 +90,17 @@ function writeCandidate(writer: BinaryWriter, candidate: Candidate, offer: Index
  * a health summary shared between answers (encoded once) from one built for this answer.
  */
 export function encodeRouteResponse(response: RouteResponse, offers: readonly IndexedOffer[], isSharedHealth: (m: Message) => boolean): Uint8Array {
-  const writer = new BinaryWriter();
+  const writer = new AnswerWriter();
   writeString(writer, ROUTE.routeId.number, response.routeId);
   response.candidates.forEach((candidate, i) => {
-    writer.tag(ROUTE.candidates.number, WireType.LengthDelimited).fork();
+    writer.tag(ROUTE.candidates.number, WIRE.lengthDelimited).fork();
     writeCandidate(writer, candidate, offers[i] as IndexedOffer, isSharedHealth);
     writer.join();
   });
-  if (response.ceiling !== undefined) writer.tag(ROUTE.ceiling.number, WireType.LengthDelimited).bytes(encodeShared(WeiPriceSchema, response.ceiling));
+  if (response.ceiling !== undefined) writer.tag(ROUTE.ceiling.number, WIRE.lengthDelimited).bytes(encodeShared(WeiPriceSchema, response.ceiling));
   writeString(writer, ROUTE.ceilingSource.number, response.ceilingSource);
   if (response.retryProfile !== undefined) {
-    writer.tag(ROUTE.retryProfile.number, WireType.LengthDelimited).bytes(encodeShared(RetryProfileSchema, response.retryProfile));
+    writer.tag(ROUTE.retryProfile.number, WIRE.lengthDelimited).bytes(encodeShared(RetryProfileSchema, response.retryProfile));
   }
   writeString(writer, ROUTE.summary.number, response.summary);
   return writer.finish();

@@ -3,7 +3,6 @@ import { create } from "@bufbuild/protobuf";
 import { durationFromMs, durationMs, type Duration } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
-  CandidateSchema,
   LatencySource,
   PriceSource,
   ReportOutcomeResponseSchema,
@@ -71,31 +70,33 @@ export function route(router: Router, request: RouteRequest, rate: EthUsdRate | 
     excludeOrchestrators: request.excludeOrchestrators,
     warm,
   });
-  const response = create(RouteResponseSchema, {
+  // Built as the plain objects create() makes (protobuf-es messages are plain objects, and the types list every
+  // field): create() walks the schema field by field, which cost about as much as routing on every Route.
+  const response: RouteResponse = {
+    $typeName: "livepeer.gateway.v1.RouteResponse",
     routeId: decision.routeId,
+    candidates: decision.candidates.map((candidate) => ({
+      $typeName: "livepeer.gateway.v1.Candidate",
+      orchUri: candidate.orchestrator.info?.transcoder ?? candidate.offer.orchestratorUri,
+      orchestratorUri: candidate.offer.orchestratorUri,
+      address: candidate.offer.address,
+      modelId: candidate.offer.modelId,
+      price: weiPrice(candidate.offer.price),
+      priceSource: PRICE_SOURCES[candidate.offer.priceSource],
+      priceUsd: candidate.offer.price && rate ? usdPerUnit(candidate.offer.price, rate) : "",
+      warm: candidate.offer.warm,
+      observedLatency: candidate.latencyMs === undefined ? undefined : milliseconds(candidate.latencyMs),
+      latencySource: LATENCY_SOURCES[candidate.latencySource],
+      health: candidateHealthSummary(router.health, candidate.offer),
+      region: candidate.region ?? "",
+      score: candidate.score,
+      reason: candidate.reason,
+    })),
     ceiling: weiPrice(decision.ceiling?.price),
     ceilingSource: decision.ceiling?.source ?? "",
     retryProfile: cachedRetryProfileMessage(decision.retryProfile),
     summary: decision.summary,
-    candidates: decision.candidates.map((candidate) =>
-      create(CandidateSchema, {
-        orchUri: candidate.orchestrator.info?.transcoder ?? candidate.offer.orchestratorUri,
-        orchestratorUri: candidate.offer.orchestratorUri,
-        address: candidate.offer.address,
-        modelId: candidate.offer.modelId,
-        price: weiPrice(candidate.offer.price),
-        priceSource: PRICE_SOURCES[candidate.offer.priceSource],
-        priceUsd: candidate.offer.price && rate ? usdPerUnit(candidate.offer.price, rate) : "",
-        warm: candidate.offer.warm,
-        observedLatency: candidate.latencyMs === undefined ? undefined : milliseconds(candidate.latencyMs),
-        latencySource: LATENCY_SOURCES[candidate.latencySource],
-        health: candidateHealthSummary(router.health, candidate.offer),
-        region: candidate.region ?? "",
-        score: candidate.score,
-        reason: candidate.reason,
-      }),
-    ),
-  });
+  };
   const offers = decision.candidates.map((candidate) => candidate.offer);
   return encodedBy(response, () => encodeRouteResponse(response, offers, isSharedHealthSummary));
 }

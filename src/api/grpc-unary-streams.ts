@@ -8,7 +8,6 @@
 import http2 from "node:http2";
 import { create, fromBinary, isMessage, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type ContextValues, type HandlerContext } from "@connectrpc/connect";
-import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { compressionGzip } from "@connectrpc/connect-node";
 import { grpcStatusMessage } from "./grpc-status-message.js";
@@ -169,13 +168,25 @@ async function respond(
   if (answer !== undefined) {
     const compress = answer.byteLength >= compressMinBytes && acceptsGzip(requestHeaders["grpc-accept-encoding"]);
     if (compress) head["grpc-encoding"] = compressionGzip.name;
-    frame = compress ? encodeEnvelope(COMPRESSED_FLAG, await compressionGzip.compress(answer)) : encodeEnvelope(0, answer);
+    frame = compress ? grpcFrame(COMPRESSED_FLAG, await compressionGzip.compress(answer)) : grpcFrame(0, answer);
   }
   if (stream.destroyed || stream.closed) return; // the client is gone: nobody to answer
   stream.respond(head, { waitForTrailers: true });
   stream.once("wantTrailers", () => stream.sendTrailers(trailers(context, failure)));
   if (frame !== undefined) stream.end(frame);
   else stream.end();
+}
+
+/**
+ * One length-prefixed message (flags, big-endian length, bytes), as connect's encodeEnvelope writes it, from Buffer's
+ * pool: encodeEnvelope allocates an ArrayBuffer and a DataView per call, about 1.5 µs more per answer.
+ */
+function grpcFrame(flags: number, message: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(5 + message.byteLength);
+  frame[0] = flags;
+  frame.writeUInt32BE(message.byteLength, 1);
+  frame.set(message, 5);
+  return frame;
 }
 
 function trailers(context: StreamCallContext, failure: ConnectError | undefined): http2.OutgoingHttpHeaders {

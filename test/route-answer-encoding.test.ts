@@ -1,17 +1,19 @@
-// Route answers are encoded by a writer that reuses what other answers share (src/api/route-answer-encoding.ts): its
-// bytes must be toBinary's, for every shape an answer takes (health with and without history, latency from jobs or
-// discovery, USD prices, ceilings, regions, warm and cold offers, BYOC and AI), and stay so across snapshots. The
-// answers themselves are built as plain objects: they must be the messages create() would make.
+// Route answers are encoded by writers that reuse what other answers share (src/api/route-answer-encoding.ts): their
+// bytes must be toBinary's and toJsonString's, for every shape an answer takes (health with and without history,
+// latency from jobs or discovery, USD prices, ceilings, regions, warm and cold offers, BYOC and AI), and stay so across
+// snapshots. The answers themselves are built as plain objects: they must be the messages create() would make.
 import { create, fromBinary, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeAnswer } from "../src/api/reusable-answers.js";
+import { encodeAnswer, encodeJsonAnswer } from "../src/api/reusable-answers.js";
+import { encodeRouteResponse, encodeRouteResponseJson } from "../src/api/route-answer-encoding.js";
 import { route } from "../src/api/route-rpcs.js";
 import { parseConfig } from "../src/config.js";
 import { startDevnet, type Devnet } from "../src/devnet/network.js";
 import { startGateway, type Gateway } from "../src/gateway.js";
-import { RouteRequestSchema, RouteResponseSchema, WarmPolicy, type RouteResponse } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
+import { LatencySourceSchema, RouteRequestSchema, RouteResponseSchema, WarmPolicy, type RouteResponse } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
 import { silentLogger } from "../src/log.js";
 import type { EthUsdRate } from "../src/network/currency.js";
+import type { IndexedOffer } from "../src/network/snapshot.js";
 
 let devnet: Devnet;
 let gateway: Gateway;
@@ -49,6 +51,8 @@ const REQUESTS: RequestInit[] = [
 function expectToBinaryBytes(answer: RouteResponse): void {
   const expected = toBinary(RouteResponseSchema, answer);
   expect(Buffer.from(encodeAnswer(RouteResponseSchema, answer)).equals(Buffer.from(expected))).toBe(true);
+  // And the JSON is toJsonString's, as connect-node would send it to a Connect JSON caller.
+  expect(Buffer.from(encodeJsonAnswer(RouteResponseSchema, answer) as Uint8Array).toString("utf8")).toBe(toJsonString(RouteResponseSchema, answer));
   // The answer is built as plain objects rather than by create(): they must be the messages create() makes, with
   // every field there and nothing else (an absent message field may be an own property holding undefined).
   const made = fromBinary(RouteResponseSchema, expected);
@@ -91,6 +95,23 @@ describe("Route answers' binary encoding", () => {
     }
     const withHistory = route(gateway.router, create(RouteRequestSchema, { capability: "depth", count: 100 }), RATE);
     expect(withHistory.candidates.some((c) => (c.health?.samples ?? 0n) > 0n)).toBe(true);
+  });
+
+  it("writes doubles, enums and empty answers at their edges as protobuf-es does", () => {
+    const answer = route(gateway.router, create(RouteRequestSchema, { capability: "depth", count: 100 }), RATE);
+    const variants: RouteResponse[] = [{ ...answer, candidates: [], ceiling: undefined, routeId: "", summary: "" }];
+    for (const score of [Number.NaN, Infinity, -Infinity, -0, 1e21, 5e-324, -1.5]) {
+      for (const latencySource of LatencySourceSchema.values.map((v) => v.number)) {
+        variants.push({ ...answer, candidates: answer.candidates.map((c) => ({ ...c, score, latencySource, warm: !c.warm, region: "ré\u0000gion \"q\"" })) });
+      }
+    }
+    for (const variant of variants) {
+      // Offers are only the key under which a candidate's first fields are kept: fresh ones encode them anew.
+      const offers = variant.candidates.map(() => ({}) as IndexedOffer);
+      const binary = encodeRouteResponse(variant, offers, () => false);
+      expect(Buffer.from(binary).toString("hex"), `score ${variant.candidates[0]?.score}`).toBe(Buffer.from(toBinary(RouteResponseSchema, variant)).toString("hex"));
+      expect(encodeRouteResponseJson(variant, offers, () => false)).toBe(toJsonString(RouteResponseSchema, variant));
+    }
   });
 
   it("stays toBinary's after a refresh brings a new snapshot", async () => {

@@ -1,8 +1,8 @@
 // Answers built once and sent to many callers, such as a GetNetworkCapabilities listing of one snapshot: megabytes
 // at a thousand orchestrators, which took longer to encode than to build. The unary fast paths (gRPC and Connect)
 // encode such an answer on its first call, in the format asked for, and send the same bytes after. Other paths
-// (gRPC-Web, streams) go through connect-node, which encodes per call. An answer of one call may also come with a
-// cheaper way to its binary encoding than toBinary (a Route answer, most of which other answers share).
+// (gRPC-Web, streams) go through connect-node, which encodes per call. An answer of one call may also come with
+// cheaper ways to its encodings than toBinary and toJsonString (a Route answer, most of which other answers share).
 import { toBinary, toJsonString, type DescMessage, type Message } from "@bufbuild/protobuf";
 
 /** Ways to encode a reusable answer that its builder knows better than one toBinary or toJsonString call. */
@@ -13,10 +13,15 @@ export interface AnswerEncoders {
   json?: () => Promise<string>;
 }
 
+/** For an answer of one call: ways to the bytes toBinary and toJsonString (default options) would make, faster. */
+export interface OneCallEncoders {
+  binary: () => Uint8Array;
+  json: () => string;
+}
+
 interface Encodings extends AnswerEncoders {
   jsonBytes?: Promise<Uint8Array>;
-  /** For an answer of one call: makes the bytes toBinary would. */
-  encodeBinary?: () => Uint8Array;
+  oneCall?: OneCallEncoders;
 }
 
 /** Messages marked reusable, with their encodings once there are any. */
@@ -28,9 +33,9 @@ export function reusable<T extends Message>(message: T, encoders: AnswerEncoders
   return message;
 }
 
-/** Gives the answer of one call `encode`, which makes the bytes toBinary would, faster; returns the answer. */
-export function encodedBy<T extends Message>(message: T, encode: () => Uint8Array): T {
-  encodings.set(message, { encodeBinary: encode });
+/** Gives the answer of one call its own encoders, used in place of toBinary and toJsonString; returns the answer. */
+export function encodedBy<T extends Message>(message: T, encoders: OneCallEncoders): T {
+  encodings.set(message, { oneCall: encoders });
   return message;
 }
 
@@ -38,7 +43,7 @@ export function encodedBy<T extends Message>(message: T, encode: () => Uint8Arra
 export function encodeAnswer(schema: DescMessage, message: Message): Uint8Array {
   const kept = encodings.get(message);
   if (kept === undefined) return toBinary(schema, message);
-  if (kept.encodeBinary !== undefined) return kept.encodeBinary();
+  if (kept.oneCall !== undefined) return kept.oneCall.binary();
   return (kept.binary ??= toBinary(schema, message));
 }
 
@@ -49,6 +54,7 @@ export function encodeAnswer(schema: DescMessage, message: Message): Uint8Array 
 export function encodeJsonAnswer(schema: DescMessage, message: Message): Uint8Array | Promise<Uint8Array> {
   const kept = encodings.get(message);
   if (kept === undefined) return Buffer.from(toJsonString(schema, message));
+  if (kept.oneCall !== undefined) return Buffer.from(kept.oneCall.json());
   if (kept.jsonBytes === undefined) {
     const json = kept.json;
     const encoding = json === undefined ? Promise.resolve().then(() => toJsonString(schema, message)) : json();

@@ -1,14 +1,16 @@
-// The binary encoding of a Route answer, to the very bytes toBinary writes, at a fraction of the cost: encoding the
-// ~900-byte answer took the server about as long as routing, building and sending it together (bench, "Route/Ping").
-// Most of a candidate never changes for the life of its offer (URIs, payee, model, price: fields 1–6), so those
-// bytes are made once per offer; messages the answer shares with other answers (prices, durations, the retry
-// profile, the summary of a key without history) are encoded once each. What is left is written per call with
-// AnswerWriter, field by field in field-number order, as toBinary does.
-import { create, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
+// The encodings of a Route answer, binary and JSON, to the very bytes toBinary and toJsonString write, at a fraction
+// of the cost: encoding the ~900-byte answer took the server about as long as routing, building and sending it
+// together (bench, "Route/Ping"), and its JSON took over a third of a Connect JSON Route's server time. Most of a
+// candidate never changes for the life of its offer (URIs, payee, model, price: fields 1–6), so those fields are
+// encoded once per offer; messages the answer shares with other answers (prices, durations, the retry profile, the
+// summary of a key without history) are encoded once each. What is left is written per call, field by field in
+// field-number order, as protobuf-es does: the binary with AnswerWriter, the JSON as text.
+import { create, enumToJson, toBinary, toJsonString, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import {
   CandidateSchema,
   HealthSummarySchema,
+  LatencySourceSchema,
   RetryProfileSchema,
   RouteResponseSchema,
   WeiPriceSchema,
@@ -81,7 +83,8 @@ function writeCandidate(writer: AnswerWriter, candidate: Candidate, offer: Index
     writer.tag(CANDIDATE.health.number, WIRE.lengthDelimited).bytes(bytes);
   }
   writeString(writer, CANDIDATE.region.number, candidate.region);
-  if (candidate.score !== 0) writer.tag(CANDIDATE.score.number, WIRE.bit64).double(candidate.score);
+  // -0 is written, as protobuf-es does: only +0 is a double's zero value.
+  if (!Object.is(candidate.score, 0)) writer.tag(CANDIDATE.score.number, WIRE.bit64).double(candidate.score);
   writeString(writer, CANDIDATE.reason.number, candidate.reason);
 }
 
@@ -104,4 +107,74 @@ export function encodeRouteResponse(response: RouteResponse, offers: readonly In
   }
   writeString(writer, ROUTE.summary.number, response.summary);
   return writer.finish();
+}
+
+/** Fields 1–6 of a candidate as JSON members, without braces ("" when all are unset), by offer. */
+const offerFieldJson = new WeakMap<IndexedOffer, string>();
+/** JSON of messages shared between answers. */
+const sharedJson = new WeakMap<Message, string>();
+
+function jsonShared(schema: DescMessage, message: Message): string {
+  let json = sharedJson.get(message);
+  if (json === undefined) sharedJson.set(message, (json = toJsonString(schema, message)));
+  return json;
+}
+
+function offerFieldsJson(candidate: Candidate, offer: IndexedOffer): string {
+  let json = offerFieldJson.get(offer);
+  if (json === undefined) {
+    const { orchUri, orchestratorUri, address, modelId, price, priceSource } = candidate;
+    json = toJsonString(CandidateSchema, create(CandidateSchema, { orchUri, orchestratorUri, address, modelId, price, priceSource })).slice(1, -1);
+    offerFieldJson.set(offer, json);
+  }
+  return json;
+}
+
+/** `"jsonName":` of every field written below, as protobuf-es names a field in JSON. */
+const MEMBER_NAMES = new Map<DescField, string>([...RouteResponseSchema.fields, ...CandidateSchema.fields].map((f) => [f, `${JSON.stringify(f.jsonName)}:`]));
+
+function member(field: DescField): string {
+  return MEMBER_NAMES.get(field) as string;
+}
+
+/** A double as protobuf JSON writes it: a number, or the strings "NaN", "Infinity" and "-Infinity". */
+function jsonDouble(value: number): string {
+  return Number.isFinite(value) ? JSON.stringify(value) : JSON.stringify(String(value));
+}
+
+function pushString(members: string[], field: DescField, value: string): void {
+  if (value !== "") members.push(member(field) + JSON.stringify(value));
+}
+
+function candidateJson(candidate: Candidate, offer: IndexedOffer, isSharedHealth: (m: Message) => boolean): string {
+  const members: string[] = [];
+  const fixed = offerFieldsJson(candidate, offer);
+  if (fixed !== "") members.push(fixed);
+  pushString(members, CANDIDATE.priceUsd, candidate.priceUsd);
+  if (candidate.warm) members.push(`${member(CANDIDATE.warm)}true`);
+  if (candidate.observedLatency !== undefined) members.push(member(CANDIDATE.observedLatency) + jsonShared(DurationSchema, candidate.observedLatency));
+  if (candidate.latencySource !== 0) members.push(member(CANDIDATE.latencySource) + JSON.stringify(enumToJson(LatencySourceSchema, candidate.latencySource)));
+  const { health } = candidate;
+  if (health !== undefined) {
+    members.push(member(CANDIDATE.health) + (isSharedHealth(health) ? jsonShared(HealthSummarySchema, health) : toJsonString(HealthSummarySchema, health)));
+  }
+  pushString(members, CANDIDATE.region, candidate.region);
+  if (!Object.is(candidate.score, 0)) members.push(member(CANDIDATE.score) + jsonDouble(candidate.score));
+  pushString(members, CANDIDATE.reason, candidate.reason);
+  return `{${members.join(",")}}`;
+}
+
+/** toJsonString(RouteResponseSchema, response) with default options, given the offer behind each candidate (in order). */
+export function encodeRouteResponseJson(response: RouteResponse, offers: readonly IndexedOffer[], isSharedHealth: (m: Message) => boolean): string {
+  const members: string[] = [];
+  pushString(members, ROUTE.routeId, response.routeId);
+  if (response.candidates.length > 0) {
+    const candidates = response.candidates.map((candidate, i) => candidateJson(candidate, offers[i] as IndexedOffer, isSharedHealth));
+    members.push(`${member(ROUTE.candidates)}[${candidates.join(",")}]`);
+  }
+  if (response.ceiling !== undefined) members.push(member(ROUTE.ceiling) + jsonShared(WeiPriceSchema, response.ceiling));
+  pushString(members, ROUTE.ceilingSource, response.ceilingSource);
+  if (response.retryProfile !== undefined) members.push(member(ROUTE.retryProfile) + jsonShared(RetryProfileSchema, response.retryProfile));
+  pushString(members, ROUTE.summary, response.summary);
+  return `{${members.join(",")}}`;
 }

@@ -20,7 +20,7 @@ import type { Router } from "../routing/router.js";
 import type { WarmPolicy as Policy } from "../routing/selector.js";
 import { candidateHealthSummary, cachedRetryProfileMessage, healthSummary, isSharedHealthSummary, outcomeFromMessage } from "./health-messages.js";
 import { encodedBy } from "./reusable-answers.js";
-import { encodeRouteResponse } from "./route-answer-encoding.js";
+import { encodeRouteResponse, encodeRouteResponseJson } from "./route-answer-encoding.js";
 import { usdPerUnit } from "./usd.js";
 import type { EthUsdRate } from "../network/currency.js";
 import { BoundedCache } from "../util/bounded-cache.js";
@@ -98,7 +98,10 @@ export function route(router: Router, request: RouteRequest, rate: EthUsdRate | 
     summary: decision.summary,
   };
   const offers = decision.candidates.map((candidate) => candidate.offer);
-  return encodedBy(response, () => encodeRouteResponse(response, offers, isSharedHealthSummary));
+  return encodedBy(response, {
+    binary: () => encodeRouteResponse(response, offers, isSharedHealthSummary),
+    json: () => encodeRouteResponseJson(response, offers, isSharedHealthSummary),
+  });
 }
 
 export function reportOutcome(router: Router, request: ReportOutcomeRequest): ReportOutcomeResponse {

@@ -179,7 +179,11 @@ async function serveUnary(call: Call, exchange: Exchange, options: ConnectUnaryO
   } finally {
     context.end();
   }
-  const responseHeaders = nodeHeaders(trailerMux(context.responseHeadersIfSet() ?? new Headers(), context.responseTrailersIfSet() ?? new Headers()));
+  const setHeaders = context.responseHeadersIfSet();
+  const setTrailers = context.responseTrailersIfSet();
+  // Most calls set neither: three Headers objects (undici's, costly to build) are made only when one is set.
+  const responseHeaders =
+    setHeaders === undefined && setTrailers === undefined ? {} : nodeHeaders(trailerMux(setHeaders ?? new Headers(), setTrailers ?? new Headers()));
   if (compression.response !== null && body.byteLength >= options.compressMinBytes) {
     body = await compression.response.compress(body);
     responseHeaders["content-encoding"] = compression.response.name;

@@ -83,6 +83,27 @@ export class AnswerWriter {
     return this;
   }
 
+  uint32(value: number): this {
+    this.unsignedVarint(value >>> 0);
+    return this;
+  }
+
+  /** A uint64 (or an int64: negatives as their 64-bit two's complement) given as a bigint. */
+  uint64(value: bigint): this {
+    if (value >= 0n && value <= BigInt(Number.MAX_SAFE_INTEGER)) {
+      this.unsignedVarint(Number(value));
+      return this;
+    }
+    this.ensure(10);
+    let rest = BigInt.asUintN(64, value);
+    while (rest >= 0x80n) {
+      scratch[this.position++] = Number(rest & 0x7fn) | 0x80;
+      rest >>= 7n;
+    }
+    scratch[this.position++] = Number(rest);
+    return this;
+  }
+
   bool(value: boolean): this {
     this.unsignedVarint(value ? 1 : 0);
     return this;

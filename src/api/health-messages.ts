@@ -1,8 +1,7 @@
 // Health and retry profiles as the public API's messages.
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampFromMs, type Duration } from "@bufbuild/protobuf/wkt";
 import {
-  HealthSummarySchema,
   OutcomeClass as OutcomeClassMessage,
   RetryProfileSchema,
   type HealthSummary,
@@ -10,6 +9,7 @@ import {
 } from "../gen/livepeer/gateway/v1/gateway_pb.js";
 import type { HealthKey, HealthState, HealthTracker, OutcomeClass } from "../routing/health.js";
 import type { ResolvedRetryProfile } from "../routing/retry-profiles.js";
+import { BoundedCache } from "../util/bounded-cache.js";
 
 const OUTCOMES: Readonly<Record<string, OutcomeClassMessage>> = {
   success: OutcomeClassMessage.SUCCESS,
@@ -37,10 +37,26 @@ export function outcomeToProto(outcome: OutcomeClass): OutcomeClassMessage {
   return OUTCOMES[outcome] ?? OutcomeClassMessage.UNSPECIFIED;
 }
 
-const ms = (value: number | undefined) => (value === undefined ? undefined : durationFromMs(Math.round(value)));
+/**
+ * Durations of whole milliseconds, shared between messages (they are never modified once built): latencies repeat
+ * from one answer to the next, and an answer's encoders encode a shared message once.
+ */
+const durations = new BoundedCache<number, Duration>(10_000);
 
+export function wholeMilliseconds(ms: number): Duration {
+  const whole = Math.round(ms);
+  return durations.getOrCreate(whole, () => durationFromMs(whole));
+}
+
+const ms = (value: number | undefined) => (value === undefined ? undefined : wholeMilliseconds(value));
+
+/**
+ * Built as the plain object create() makes (the type lists every field): a Route answer has one per candidate with
+ * history, and create() walks the schema field by field.
+ */
 export function healthSummary(state: HealthState): HealthSummary {
-  return create(HealthSummarySchema, {
+  return {
+    $typeName: "livepeer.gateway.v1.HealthSummary",
     successRate: state.successRate,
     ewmaLatency: ms(state.ewmaLatencyMs),
     latencyStddev: ms(state.latencyStdDevMs),
@@ -54,7 +70,7 @@ export function healthSummary(state: HealthState): HealthSummary {
     samples: BigInt(state.samples),
     lastOutcome: state.lastOutcome === undefined ? OutcomeClassMessage.UNSPECIFIED : (OUTCOMES[state.lastOutcome] ?? OutcomeClassMessage.UNSPECIFIED),
     probing: state.probing,
-  });
+  };
 }
 
 export function retryProfileMessage(profile: ResolvedRetryProfile): RetryProfile {

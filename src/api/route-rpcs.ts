@@ -1,6 +1,6 @@
 // Route and ReportOutcome: the routing decision and its feedback, as the public API.
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs, durationMs, type Duration } from "@bufbuild/protobuf/wkt";
+import { durationMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   LatencySource,
@@ -18,12 +18,11 @@ import {
 import type { WeiPerUnit } from "../network/price.js";
 import type { Router } from "../routing/router.js";
 import type { WarmPolicy as Policy } from "../routing/selector.js";
-import { candidateHealthSummary, cachedRetryProfileMessage, healthSummary, isSharedHealthSummary, outcomeFromMessage } from "./health-messages.js";
+import { candidateHealthSummary, cachedRetryProfileMessage, healthSummary, isSharedHealthSummary, outcomeFromMessage, wholeMilliseconds } from "./health-messages.js";
 import { encodedBy } from "./reusable-answers.js";
 import { encodeRouteResponse, encodeRouteResponseJson } from "./route-answer-encoding.js";
 import { usdPerUnit } from "./usd.js";
 import type { EthUsdRate } from "../network/currency.js";
-import { BoundedCache } from "../util/bounded-cache.js";
 
 const WARM_POLICIES: Readonly<Record<number, Policy>> = {
   [WarmPolicy.UNSPECIFIED]: "prefer",
@@ -48,14 +47,6 @@ export function weiPrice(price: WeiPerUnit | undefined): WeiPrice | undefined {
     priceMessages.set(price, message);
   }
   return message;
-}
-
-/** Durations of whole milliseconds, shared: latencies repeat from one response to the next. */
-const durations = new BoundedCache<number, Duration>(10_000);
-
-function milliseconds(ms: number): Duration {
-  const whole = Math.round(ms);
-  return durations.getOrCreate(whole, () => durationFromMs(whole));
 }
 
 export function route(router: Router, request: RouteRequest, rate: EthUsdRate | undefined): RouteResponse {
@@ -85,7 +76,7 @@ export function route(router: Router, request: RouteRequest, rate: EthUsdRate | 
       priceSource: PRICE_SOURCES[candidate.offer.priceSource],
       priceUsd: candidate.offer.price && rate ? usdPerUnit(candidate.offer.price, rate) : "",
       warm: candidate.offer.warm,
-      observedLatency: candidate.latencyMs === undefined ? undefined : milliseconds(candidate.latencyMs),
+      observedLatency: candidate.latencyMs === undefined ? undefined : wholeMilliseconds(candidate.latencyMs),
       latencySource: LATENCY_SOURCES[candidate.latencySource],
       health: candidateHealthSummary(router.health, candidate.offer),
       region: candidate.region ?? "",

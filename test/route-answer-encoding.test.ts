@@ -10,7 +10,16 @@ import { route } from "../src/api/route-rpcs.js";
 import { parseConfig } from "../src/config.js";
 import { startDevnet, type Devnet } from "../src/devnet/network.js";
 import { startGateway, type Gateway } from "../src/gateway.js";
-import { LatencySourceSchema, RouteRequestSchema, RouteResponseSchema, WarmPolicy, type RouteResponse } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
+import { TimestampSchema } from "@bufbuild/protobuf/wkt";
+import {
+  LatencySourceSchema,
+  OutcomeClassSchema,
+  RouteRequestSchema,
+  RouteResponseSchema,
+  WarmPolicy,
+  type HealthSummary,
+  type RouteResponse,
+} from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
 import { silentLogger } from "../src/log.js";
 import type { EthUsdRate } from "../src/network/currency.js";
 import type { IndexedOffer } from "../src/network/snapshot.js";
@@ -97,7 +106,7 @@ describe("Route answers' binary encoding", () => {
     expect(withHistory.candidates.some((c) => (c.health?.samples ?? 0n) > 0n)).toBe(true);
   });
 
-  it("writes doubles, enums and empty answers at their edges as protobuf-es does", () => {
+  it("writes doubles, enums, health summaries and empty answers at their edges as protobuf-es does", () => {
     const answer = route(gateway.router, create(RouteRequestSchema, { capability: "depth", count: 100 }), RATE);
     const variants: RouteResponse[] = [{ ...answer, candidates: [], ceiling: undefined, routeId: "", summary: "" }];
     for (const score of [Number.NaN, Infinity, -Infinity, -0, 1e21, 5e-324, -1.5]) {
@@ -105,6 +114,26 @@ describe("Route answers' binary encoding", () => {
         variants.push({ ...answer, candidates: answer.candidates.map((c) => ({ ...c, score, latencySource, warm: !c.warm, region: "ré\u0000gion \"q\"" })) });
       }
     }
+    // A summary of history at its edges: every outcome class, the largest counters, an ejection with its deadline.
+    const health = answer.candidates[0]?.health as HealthSummary;
+    const ejectedUntil = create(TimestampSchema, { seconds: 1_790_000_000n, nanos: 5_000_000 });
+    OutcomeClassSchema.values.forEach(({ number: lastOutcome }, i) => {
+      const edge: HealthSummary = {
+        ...health,
+        successRate: [Number.NaN, -0, 0.1 + 0.2, 1][i % 4] as number,
+        consecutiveFailures: i % 2 === 0 ? 0xffff_ffff : i,
+        ejected: i % 2 === 1,
+        ejectedUntil: i % 2 === 1 ? ejectedUntil : undefined,
+        ejections: 2 ** 31 + i,
+        possibleEviction: i % 3 === 0,
+        highVariance: i % 3 === 1,
+        coldStarts: i,
+        samples: [0n, 1n, 2n ** 63n - 1n, 2n ** 64n - 1n][i % 4] as bigint,
+        lastOutcome,
+        probing: i % 2 === 0,
+      };
+      variants.push({ ...answer, candidates: answer.candidates.map((c) => ({ ...c, health: edge })) });
+    });
     for (const variant of variants) {
       // Offers are only the key under which a candidate's first fields are kept: fresh ones encode them anew.
       const offers = variant.candidates.map(() => ({}) as IndexedOffer);

@@ -1,8 +1,9 @@
-// Answers derived from a whole snapshot are built once per snapshot and filter, and the unary fast paths encode a
-// reusable answer once per format: GetNetworkCapabilities and /getNetworkCapabilities decode every orchestrator's info to build theirs.
+// Answers derived from a whole snapshot are built once per snapshot (GetNetworkCapabilities: once per orchestrator's
+// entry, whatever the filter), and the unary fast paths encode a reusable answer once per format:
+// GetNetworkCapabilities and /getNetworkCapabilities decode every orchestrator's info to build theirs.
 import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { GetNetworkCapabilitiesResponseSchema, PingResponseSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
+import { GetNetworkCapabilitiesResponseSchema, OrchestratorEntrySchema, PingResponseSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
 import { OrchestratorInfoSchema } from "../src/gen/net/lp_rpc_pb.js";
 import { handleHttpRoute, networkCapabilitiesBody, type HttpRouteContext } from "../src/api/http-routes.js";
 import { encodeNetworkCapabilities } from "../src/api/network-capabilities-json.js";
@@ -54,22 +55,43 @@ describe("SnapshotMemo.getAsync", () => {
 });
 
 describe("GetNetworkCapabilities answers", () => {
-  it("are built once per snapshot and filter, decoding each info once", async () => {
+  it("build each orchestrator's entry once per snapshot, whatever the filter, decoding each info once", async () => {
     const decode = vi.spyOn(IndexedInfo.prototype, "decode");
     const first = snapshot(1);
     const all = await getNetworkCapabilities(first, { capability: "", includeUnreachable: false });
     expect(all.orchestrators.map((o) => o.uri)).toEqual(["https://a:8935", "https://bb:8935"]);
     expect(decode).toHaveBeenCalledTimes(2);
-    expect(await getNetworkCapabilities(first, { capability: "", includeUnreachable: false })).toBe(all);
+    const again = await getNetworkCapabilities(first, { capability: "", includeUnreachable: false });
     expect(decode).toHaveBeenCalledTimes(2);
+    expect(encodeAnswer(GetNetworkCapabilitiesResponseSchema, again)).toEqual(encodeAnswer(GetNetworkCapabilitiesResponseSchema, all));
+    expect(again).toEqual(all);
 
+    // Filters take the entries already built; only the unusable orchestrator's is new.
     const llm = await getNetworkCapabilities(first, { capability: "llm", includeUnreachable: true });
     expect(llm.orchestrators.map((o) => o.uri)).toEqual(["https://bb:8935", "https://ccc:8935"]);
     expect((await getNetworkCapabilities(first, { capability: "llm", includeUnreachable: false })).orchestrators.map((o) => o.uri)).toEqual(["https://bb:8935"]);
+    expect(decode).toHaveBeenCalledTimes(3);
 
     const next = await getNetworkCapabilities(snapshot(2), { capability: "", includeUnreachable: false });
-    expect(next).not.toBe(all);
     expect(next.snapshotVersion).toBe(2n);
+    expect(decode).toHaveBeenCalledTimes(5);
+  });
+
+  it("keep their entries encoded, and decode them only for a caller that reads them", async () => {
+    const many = new NetworkSnapshot(8, 8_000, Array.from({ length: 20 }, (_, i) => state(`d${i}`, "llm")));
+    const request = { capability: "", includeUnreachable: false };
+    const first = await getNetworkCapabilities(many, request);
+    const encodings = async (answer: typeof first) => [encodeAnswer(GetNetworkCapabilitiesResponseSchema, answer), await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, answer)];
+    const expected = await encodings(first);
+    // Field names are read whenever a message is encoded or decoded: once the entries are encoded, a call needs neither.
+    const reflection = vi.spyOn(OrchestratorEntrySchema.field.uri, "localName", "get");
+    const second = await getNetworkCapabilities(many, request);
+    expect(await encodings(second)).toEqual(expected);
+    expect(reflection).not.toHaveBeenCalled();
+    // A path that encodes the message itself (connect-node's, for gRPC-Web) reads the entries: decoded, the same bytes.
+    expect(toBinary(GetNetworkCapabilitiesResponseSchema, second)).toEqual(expected[0]);
+    expect(reflection).toHaveBeenCalled();
+    expect(second.orchestrators).toBe(second.orchestrators);
   });
 
   it("still refuse a capability no orchestrator offers, every time", async () => {

@@ -1,5 +1,5 @@
 // GetNetworkCapabilities: the current network snapshot as the public protobuf API.
-import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { timestampFromMs, durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -18,14 +18,10 @@ import {
 import { CAPABILITY_DISPLAY_NAMES } from "../network/capabilities.js";
 import type { Offer } from "../network/offers.js";
 import type { NetworkSnapshot, Observation, OrchestratorState } from "../network/snapshot.js";
-import { SnapshotMemo } from "../network/snapshot-memo.js";
 import { mapInSlices } from "../util/slices.js";
 import { similarNames } from "../util/similar-names.js";
 import { reusable } from "./reusable-answers.js";
 import { validateCapabilityName } from "./validate-request.js";
-
-/** The answers of each snapshot, by filter: the capability is one the snapshot offers (checked first), so few keys. */
-const answers = new SnapshotMemo<Promise<GetNetworkCapabilitiesResponse>>();
 
 const PRICE_SOURCES = { exact: PriceSource.EXACT, listed: PriceSource.LISTED, unknown: PriceSource.UNKNOWN } as const;
 
@@ -79,11 +75,35 @@ function offersCapability(state: OrchestratorState, capability: string): boolean
 }
 
 /**
+ * Each orchestrator's entry of the listings, encoded once per state (a state belongs to a snapshot, or to several
+ * when it is unusable, and never changes): about 4.5 KB per orchestrator with 20 capabilities, kept as long as the
+ * state is. Only encodings are kept: a decoded entry is ~25 KB of small objects, and a listing of 10,000 kept decoded
+ * held 240 MB, once per capability asked for.
+ */
+const entryBinaries = new WeakMap<OrchestratorState, Uint8Array>();
+const entryJsons = new WeakMap<OrchestratorState, Buffer>();
+
+function entryBinary(state: OrchestratorState): Uint8Array {
+  let bytes = entryBinaries.get(state);
+  if (bytes === undefined) entryBinaries.set(state, (bytes = toBinary(OrchestratorEntrySchema, orchestratorEntry(state))));
+  return bytes;
+}
+
+/** The entry's JSON as UTF-8: a listing's JSON is then its entries' bytes joined, not megabytes of text encoded. */
+function entryJson(state: OrchestratorState): Buffer {
+  let bytes = entryJsons.get(state);
+  if (bytes === undefined) {
+    const text = toJsonString(OrchestratorEntrySchema, fromBinary(OrchestratorEntrySchema, entryBinary(state)));
+    entryJsons.set(state, (bytes = Buffer.from(text)));
+  }
+  return bytes;
+}
+
+/**
  * The listing of a snapshot's orchestrators (usable ones, or all), optionally only those offering one capability.
- * Built once per snapshot and filter, a slice of orchestrators at a time with the event loop let through in between:
- * at 1,000 orchestrators it takes over a second (decoding each info, encoding 5 MB), which in one piece would hold
- * every routing decision up. gRPC callers get the binary encoding made along the way; Connect JSON callers get JSON
- * made the same way, on the first such call.
+ * Each entry is built once per snapshot, a slice of orchestrators at a time with the event loop let through in
+ * between: at 1,000 orchestrators that takes over a second (decoding each info, encoding 5 MB), which in one piece
+ * would hold every routing decision up. Each call then joins the entries' encodings, in the format asked for.
  */
 export async function getNetworkCapabilities(
   snapshot: NetworkSnapshot,
@@ -102,39 +122,57 @@ export async function getNetworkCapabilities(
     }
     orchestrators = orchestrators.filter((state) => offersCapability(state, request.capability));
   }
-  const key = `${request.includeUnreachable ? "all" : "usable"}/${request.capability}`;
-  return answers.getAsync(snapshot, key, () => buildAnswer(snapshot, orchestrators));
+  const entries = await mapInSlices(orchestrators, entryBinary);
+  return listing(snapshot, orchestrators, entries);
 }
 
-async function buildAnswer(snapshot: NetworkSnapshot, orchestrators: readonly OrchestratorState[]): Promise<GetNetworkCapabilitiesResponse> {
-  // The answer's encoding as toBinary writes it: each entry as field 1, then the other fields in field order.
-  const writer = new BinaryWriter();
-  const entries = await mapInSlices(orchestrators, (state) => {
-    const entry = orchestratorEntry(state);
-    writer.tag(ORCHESTRATORS_FIELD, WireType.LengthDelimited).bytes(toBinary(OrchestratorEntrySchema, entry));
-    return entry;
-  });
-  const answer = create(GetNetworkCapabilitiesResponseSchema, {
+/**
+ * The answer of one call, built from its entries' encodings: the unary fast paths send those, joined. Other paths
+ * (gRPC-Web, compressed requests) encode the message as connect-node does, which reads `orchestrators`: they are
+ * decoded then, for that call only.
+ */
+function listing(snapshot: NetworkSnapshot, orchestrators: readonly OrchestratorState[], entries: readonly Uint8Array[]): GetNetworkCapabilitiesResponse {
+  const others = create(GetNetworkCapabilitiesResponseSchema, {
     capabilitiesNames: Object.fromEntries(CAPABILITY_DISPLAY_NAMES),
     snapshotTime: timestampFromMs(snapshot.createdAt),
     snapshotVersion: BigInt(snapshot.version),
   });
-  // Encoded before the entries join it: they are in the writer already, first, where toBinary puts field 1.
-  writer.raw(toBinary(GetNetworkCapabilitiesResponseSchema, answer));
-  const otherFieldsJson = toJsonString(GetNetworkCapabilitiesResponseSchema, answer);
-  answer.orchestrators = entries;
-  return reusable(answer, { binary: writer.finish(), json: () => listingJson(entries, otherFieldsJson) });
+  let decoded: OrchestratorEntry[] | undefined;
+  const answer: GetNetworkCapabilitiesResponse = {
+    ...others,
+    get orchestrators() {
+      return (decoded ??= entries.map((bytes) => fromBinary(OrchestratorEntrySchema, bytes)));
+    },
+  };
+  return reusable(answer, {
+    binary: listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others)),
+    json: async () => listingJson(await mapInSlices(orchestrators, entryJson), toJsonString(GetNetworkCapabilitiesResponseSchema, others)),
+  });
 }
 
+/** The answer's encoding as toBinary writes it: each entry as field 1, then the other fields in field order. */
+function listingBinary(entries: readonly Uint8Array[], otherFields: Uint8Array): Uint8Array {
+  const writer = new BinaryWriter();
+  for (const bytes of entries) writer.tag(ORCHESTRATORS_FIELD, WireType.LengthDelimited).bytes(bytes);
+  return writer.raw(otherFields).finish();
+}
+
+const COMMA = Buffer.from(",");
+
 /**
- * The answer's canonical JSON as toJsonString writes it, for Connect JSON callers: the entries (field 1, so first)
- * encoded a slice at a time, then the other fields.
+ * The answer's canonical JSON as toJsonString writes it, for Connect JSON callers: the entries (field 1, so first),
+ * then the other fields.
  */
-async function listingJson(entries: readonly OrchestratorEntry[], otherFieldsJson: string): Promise<string> {
-  if (entries.length === 0) return otherFieldsJson;
-  const encoded = await mapInSlices(entries, (entry) => toJsonString(OrchestratorEntrySchema, entry));
+function listingJson(entries: readonly Buffer[], otherFieldsJson: string): Uint8Array {
+  if (entries.length === 0) return Buffer.from(otherFieldsJson);
   const others = otherFieldsJson === "{}" ? "" : `,${otherFieldsJson.slice(1, -1)}`;
-  return `{"orchestrators":[${encoded.join(",")}]${others}}`;
+  const parts: Buffer[] = [Buffer.from('{"orchestrators":[')];
+  for (const [i, entry] of entries.entries()) {
+    if (i > 0) parts.push(COMMA);
+    parts.push(entry);
+  }
+  parts.push(Buffer.from(`]${others}}`));
+  return Buffer.concat(parts);
 }
 
 /** GetNetworkCapabilitiesResponse.orchestrators, the first field. */

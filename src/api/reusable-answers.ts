@@ -9,8 +9,11 @@ import { toBinary, toJsonString, type DescMessage, type Message } from "@bufbuil
 export interface AnswerEncoders {
   /** The binary encoding, made along the way (e.g. a slice at a time). */
   binary?: Uint8Array;
-  /** The canonical JSON, as toJsonString writes it with default options, built without holding the event loop. */
-  json?: () => Promise<string>;
+  /**
+   * The canonical JSON, as toJsonString writes it with default options (or that text's UTF-8 bytes), built without
+   * holding the event loop.
+   */
+  json?: () => Promise<string | Uint8Array>;
 }
 
 /** For an answer of one call: ways to the bytes toBinary and toJsonString (default options) would make, faster. */
@@ -58,7 +61,7 @@ export function encodeJsonAnswer(schema: DescMessage, message: Message): Uint8Ar
   if (kept.jsonBytes === undefined) {
     const json = kept.json;
     const encoding = json === undefined ? Promise.resolve().then(() => toJsonString(schema, message)) : json();
-    const bytes = encoding.then((text) => Buffer.from(text));
+    const bytes = encoding.then((json) => (typeof json === "string" ? Buffer.from(json) : json));
     kept.jsonBytes = bytes;
     bytes.catch(() => {
       if (kept.jsonBytes === bytes) kept.jsonBytes = undefined;

@@ -3,9 +3,12 @@
 // orchestrators in a child process): the time to the gRPC encoding, to the Connect JSON encoding and to go-livepeer's
 // JSON body, and the longest the event loop was held meanwhile; three calls on one snapshot, so the first call and the
 // ones answered from what the snapshot already has show apart. Last, what connect-node's own JSON encoding of the
-// same answer costs: what every Connect JSON call paid before the fast path (src/api/connect-unary.ts).
+// same answer costs: what every Connect JSON call paid before the fast path (src/api/connect-unary.ts). With --expose-gc,
+// also the memory the listings keep (heap and buffers, after full GCs), after the calls above and after a listing
+// per capability.
 //
 //   npx tsx bench/network-capabilities-cost.ts [count=1000]
+//   node --expose-gc --import tsx bench/network-capabilities-cost.ts [count=1000]
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { networkCapabilitiesBody } from "../src/api/http-routes.js";
 import { getNetworkCapabilities } from "../src/api/network-capabilities.js";
@@ -16,6 +19,7 @@ import { StaticSource } from "../src/discovery/sources.js";
 import { offchainIdentity } from "../src/eth/identity.js";
 import { GetNetworkCapabilitiesResponseSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
 import { silentLogger } from "../src/log.js";
+import type { NetworkSnapshot } from "../src/network/snapshot.js";
 import { ChildProcessOrchestrators } from "./synthetic-orchestrators.js";
 
 const count = Number(process.argv[2] ?? "1000");
@@ -38,8 +42,33 @@ async function timed(run: () => Promise<number>): Promise<string> {
   return `${tookMs.toFixed(1)} ms (event loop held at most ${(held.max / 1e6).toFixed(1)} ms), ${(bytes / 1e6).toFixed(1)} MB`;
 }
 
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** Heap plus buffers in use after three full GCs with pauses between them (buffers are freed off the main thread), in MB. */
+async function inUseMb(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const usage = process.memoryUsage();
+  return (usage.heapUsed + usage.external) / 1e6;
+}
+
+/**
+ * A listing per capability, in both formats. In a function of its own: a variable of a loop that awaits stays in the
+ * async function's context after the loop, and would keep the last answer's encodings in the reading.
+ */
+async function listEveryCapability(snapshot: NetworkSnapshot): Promise<void> {
+  for (const capability of snapshot.capabilities()) {
+    const filtered = await getNetworkCapabilities(snapshot, { capability, includeUnreachable: false });
+    encodeAnswer(GetNetworkCapabilitiesResponseSchema, filtered);
+    await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, filtered);
+  }
+}
+
 try {
   const snapshot = await discovery.refreshNow();
+  const indexOnly = await inUseMb();
   for (let call = 1; call <= 3; call++) {
     const grpc = await timed(async () => {
       const answer = await getNetworkCapabilities(snapshot, { capability: "", includeUnreachable: false });
@@ -51,6 +80,15 @@ try {
     });
     const json = await timed(async () => (await networkCapabilitiesBody(snapshot)).length);
     console.log(`call ${call}: GetNetworkCapabilities for gRPC ${grpc}; for Connect JSON ${connectJson}; go-livepeer JSON ${json}`);
+  }
+  if (gc !== undefined) {
+    const afterCalls = await inUseMb();
+    await listEveryCapability(snapshot);
+    const afterFiltered = await inUseMb();
+    console.log(
+      `memory the listings keep: ${(afterCalls - indexOnly).toFixed(0)} MB after the calls above, ` +
+        `${(afterFiltered - indexOnly).toFixed(0)} MB after one more per capability (${snapshot.capabilities().length}), in both formats`,
+    );
   }
   const answer = await getNetworkCapabilities(snapshot, { capability: "", includeUnreachable: false });
   const perCall = await timed(async () => Buffer.from(toJsonString(GetNetworkCapabilitiesResponseSchema, answer)).length);

@@ -16,7 +16,7 @@ import { parseConfig } from "../src/config.js";
 import { startGateway } from "../src/gateway.js";
 import { silentLogger } from "../src/log.js";
 import { encodeOrchestratorJobHeader, parseClientJobRequest } from "../src/orchestrator/byoc-job-request.js";
-import { ZeroAddress } from "ethers";
+import { ZeroAddress } from "ethers/constants";
 import { BENCH_CAPABILITY } from "./byoc-bench-network.js";
 import type { JobLoadRequest, JobLoadResult } from "./byoc-load.js";
 

@@ -9,7 +9,7 @@ import type { ByocFault } from "../src/devnet/byoc-faults.js";
 import { startGateway, type Gateway } from "../src/gateway.js";
 import { silentLogger } from "../src/log.js";
 import { encodeOrchestratorJobHeader, parseClientJobRequest } from "../src/orchestrator/byoc-job-request.js";
-import { ZeroAddress } from "ethers";
+import { ZeroAddress } from "ethers/constants";
 import { BENCH_CAPABILITY, type FaultMessage } from "./byoc-bench-network.js";
 import type { JobLoadRequest, JobLoadResult } from "./byoc-load.js";
 import type { BenchResult } from "./report.js";

@@ -2,11 +2,10 @@
 // -maxTotalEV, -depositMultiplier). Off-chain (the default) none of them applies and giving one is a mistake.
 //
 // -ethUrl often carries a provider's API key in its path or query, so no message here repeats it.
-import { getAddress, isAddress } from "ethers";
+import { getAddress, isAddress } from "ethers/address";
 import { parseDecimal, type Ratio } from "./network/price.js";
 import { parseDuration } from "./util/duration.js";
-import { ARBITRUM_ONE_CONTROLLER } from "./eth/chain.js";
-import { ARBITRUM_ETH_USD_FEED } from "./eth/price-feed.js";
+import { ARBITRUM_ETH_USD_FEED, ARBITRUM_ONE_CONTROLLER } from "./eth/arbitrum-addresses.js";
 
 
 /** Networks and the Controller each defaults to; devenv (a local chain) has none and needs -ethController. */

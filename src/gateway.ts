@@ -6,11 +6,10 @@ import { createRequire } from "node:module";
 import { startGatewayServers, type GatewayServers } from "./api/gateway-server.js";
 import { HealthStatus } from "./api/grpc-health.js";
 import type { GatewayConfig } from "./config.js";
-import { startDevnet, type Devnet } from "./devnet/network.js";
+import type { Devnet } from "./devnet/network.js";
 import { Discovery } from "./discovery/discovery.js";
 import { StaticSource, WebhookSource, type OrchestratorSource } from "./discovery/sources.js";
 import { offchainIdentity, walletIdentity, type GatewayIdentity } from "./eth/identity.js";
-import { loadKeystoreWallet } from "./eth/keystore.js";
 import type { Logger } from "./log.js";
 import { OrchestratorClientPool } from "./orchestrator/orchestrator-client.js";
 import { fixedEthUsdRate, type EthUsdRate } from "./network/currency.js";
@@ -29,8 +28,8 @@ import { JobRunner } from "./jobs/job-runner.js";
 import { RetryBudget } from "./jobs/retry-budget.js";
 import { encodeOrchestratorJobHeader, jobSignerOf } from "./orchestrator/byoc-job-request.js";
 import { generateAdminToken, resolveAdminToken } from "./api/bearer-token.js";
-import { startOnchainPayments, type OnchainPayments } from "./eth/onchain-payments.js";
-import { PriceFeedWatcher } from "./eth/price-feed.js";
+import type { OnchainPayments } from "./eth/onchain-payments.js";
+import type { PriceFeedWatcher } from "./eth/price-feed.js";
 
 /** Settings a reload cannot change: listeners, identity and the kind of orchestrator source. */
 const RESTART_SETTINGS = ["httpAddr", "cliAddr", "tlsCertFile", "tlsKeyFile", "ethKeystorePath", "ethAcctAddr", "orchWebhookUrl", "devnet", "network", "chain", "adminToken"] as const;
@@ -80,6 +79,8 @@ export interface Gateway {
 async function loadIdentity(config: GatewayConfig): Promise<GatewayIdentity> {
   if (config.ethKeystorePath === undefined) return offchainIdentity();
   if (config.ethPassword === undefined) throw new Error("-ethKeystorePath needs -ethPassword (the password or a file holding it)");
+  // The on-chain modules (ethers' wallets, providers and contracts) are loaded only by a gateway that uses them.
+  const { loadKeystoreWallet } = await import("./eth/keystore.js");
   const wallet = await loadKeystoreWallet({
     keystorePath: config.ethKeystorePath,
     password: config.ethPassword,
@@ -144,9 +145,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
     ...(config.chain ? { senderInfo: () => onchain?.senderInfo() } : {}),
   });
   if (config.chain !== undefined) {
+    const { startOnchainPayments } = await import("./eth/onchain-payments.js");
     onchain = await startOnchainPayments(config.chain, identity, logger, metrics);
     if (needsPriceFeed(config)) {
       try {
+        const { PriceFeedWatcher } = await import("./eth/price-feed.js");
         priceFeed = await PriceFeedWatcher.start(onchain.chain.provider, config.chain.priceFeedAddr, {
           logger,
           onUpdate: (updated) => {
@@ -174,7 +177,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, overri
       ? { token: await resolveAdminToken(config.adminToken), path: undefined }
       : await generateAdminToken()
     : undefined;
-  const devnet = config.devnet ? await startDevnet({ adminToken: admin?.token }) : undefined;
+  // Loaded only when it runs: the simulator and its certificate generation are ~20 MB an operator's gateway never uses.
+  const devnet = config.devnet ? await (await import("./devnet/network.js")).startDevnet({ adminToken: admin?.token }) : undefined;
   const clients = new OrchestratorClientPool();
   const source = sourceFor(config, devnet, logger);
   const discovery = new Discovery(

@@ -2,7 +2,8 @@
 // CapabilityNameLookup and one OrchNetworkCapabilities per orchestrator, as compact json.Marshal writes it.
 // The protobuf messages are written through the json tags protoc-gen-go puts on their Go structs: proto field
 // names as keys, declaration order, `omitempty` on every field, 64-bit integers as plain JSON numbers.
-import { getAddress, hexlify } from "ethers";
+import { getAddress } from "ethers/address";
+import { hexlify } from "ethers/utils";
 import type {
   Capabilities,
   Capabilities_CapabilityConstraints,

@@ -2,7 +2,8 @@
 // byoc/job_orchestrator.go): the strict base64 and hex of Go's standard library, Go's lenient JSON decoding into
 // JobSender and JobRequest, the JobToken written by json.NewEncoder, and the signature checks of an on-chain node.
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { getAddress, hexlify, toUtf8Bytes } from "ethers";
+import { getAddress } from "ethers/address";
+import { hexlify, toUtf8Bytes } from "ethers/utils";
 import { goInteger, goString, goStruct, type GoField } from "../api/gojson.js";
 import { TicketParamsSchema } from "../gen/net/lp_rpc_pb.js";
 import { verifyLivepeerSignature } from "../eth/signature.js";

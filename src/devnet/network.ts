@@ -2,7 +2,9 @@
 // model warm on one and cold on another, the same BYOC capability at different prices), with sub-wei per-pixel
 // prices so that floored listings and exact quotes differ.
 import { randomBytes } from "node:crypto";
-import { getAddress, hexlify, type Wallet } from "ethers";
+import { getAddress } from "ethers/address";
+import { hexlify } from "ethers/utils";
+import { type Wallet } from "ethers/wallet";
 import { verifyOrchestratorRequest } from "../eth/identity.js";
 import type { OrchestratorRequest } from "../gen/net/lp_rpc_pb.js";
 import { ratio, weiPerUnit } from "../network/price.js";

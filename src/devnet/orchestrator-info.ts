@@ -5,7 +5,8 @@
 //  - a capability-scoped request gets one exact price for exactly what it asked for, and no list or hardware.
 import { randomBytes } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { keccak256, toUtf8Bytes } from "ethers";
+import { keccak256 } from "ethers/crypto";
+import { toUtf8Bytes } from "ethers/utils";
 import {
   CapabilitiesSchema,
   HardwareInformationSchema,

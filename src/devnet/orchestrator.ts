@@ -4,7 +4,7 @@
 import type { ByocPayments } from "./payee.js";
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { getBytes } from "ethers";
+import { getBytes } from "ethers/utils";
 import {
   EndTranscodingSessionResponseSchema,
   Orchestrator,

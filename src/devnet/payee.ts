@@ -11,7 +11,11 @@
 // The chain is a synchronous view (PayeeChain) so that tests can drive blocks and rounds and the lead can adapt a
 // real chain watcher. Winning tickets are recorded and handed to onWinningTicket (for redemption on a real chain).
 import { createHmac, randomBytes } from "node:crypto";
-import { getAddress, getBytes, hexlify, keccak256, toBigInt, ZeroAddress, ZeroHash, type Wallet } from "ethers";
+import { getAddress } from "ethers/address";
+import { ZeroAddress, ZeroHash } from "ethers/constants";
+import { keccak256 } from "ethers/crypto";
+import { getBytes, hexlify, toBigInt } from "ethers/utils";
+import { type Wallet } from "ethers/wallet";
 import type { Payment } from "../gen/net/lp_rpc_pb.js";
 import { verifyDigestSignature } from "../eth/signature.js";
 import { addRatios, compareRatios, ratio, type Ratio } from "../network/price.js";

@@ -1,6 +1,8 @@
 // What a simulated orchestrator offers: the facts an operator configures on a go-livepeer orchestrator and its AI
 // workers (pipelines, models, warm state, capacity, prices, GPUs, BYOC capabilities), as plain data.
-import { Wallet, keccak256, toUtf8Bytes } from "ethers";
+import { keccak256 } from "ethers/crypto";
+import { toUtf8Bytes } from "ethers/utils";
+import { Wallet } from "ethers/wallet";
 import { PIPELINE_CAPABILITY_IDS } from "../network/capabilities.js";
 import type { WeiPerUnit } from "../network/price.js";
 

@@ -2,7 +2,8 @@
 // ones that fail, and publishes an immutable NetworkSnapshot after each sweep. Readers take the current snapshot
 // synchronously; nothing on the request path ever waits for a sweep.
 import { setMaxListeners } from "node:events";
-import { getAddress, hexlify } from "ethers";
+import { getAddress } from "ethers/address";
+import { hexlify } from "ethers/utils";
 import type { OrchestratorInfo, OrchestratorRequest } from "../gen/net/lp_rpc_pb.js";
 import type { Logger } from "../log.js";
 import { advertisedModels, buildOffers, listedPrices, quoteKey, withQuotes, type Offer, type PriceQuote } from "../network/offers.js";

@@ -6,7 +6,7 @@
 // A failed poll keeps the last good values and is logged: a flaky RPC must not stop payments that the last known
 // state still allows. Polls never overlap: the next one is scheduled only after the previous one finished.
 
-import { getAddress } from "ethers";
+import { getAddress } from "ethers/address";
 import type { Logger } from "../log.js";
 import type { ExpirationFallback, SenderInfo, SenderState } from "../payments/ticket-params.js";
 import { ChainError, type LivepeerChain } from "./chain.js";

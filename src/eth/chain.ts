@@ -10,7 +10,12 @@
 //   origin (scheme://host:port), never wrap the underlying error (its message or fields may contain the URL), and
 //   scrub the path, query and credentials out of any text they do carry.
 
-import { Contract, FetchRequest, getAddress, id, JsonRpcProvider, Network, ZeroAddress } from "ethers";
+import { getAddress } from "ethers/address";
+import { ZeroAddress } from "ethers/constants";
+import { Contract } from "ethers/contract";
+import { id } from "ethers/hash";
+import { JsonRpcProvider, Network } from "ethers/providers";
+import { FetchRequest } from "ethers/utils";
 import type { SenderInfo } from "../payments/ticket-params.js";
 
 /** A chain read or connection failed; the message is safe to log (no URL path, query or credentials). */
@@ -18,8 +23,6 @@ export class ChainError extends Error {
   override readonly name = "ChainError";
 }
 
-/** The Livepeer Controller on Arbitrum One (go-livepeer starter.go, network arbitrum-one-mainnet). */
-export const ARBITRUM_ONE_CONTROLLER = "0xD8E8328501E9645d16Cf49539efC04f734606ee4";
 
 /** How long one JSON-RPC request may take before it fails, unless the caller says otherwise. */
 export const DEFAULT_CHAIN_TIMEOUT_MS = 10_000;

@@ -9,7 +9,9 @@
 // util.inspect holds the key, so an identity can be logged safely.
 
 import { inspect } from "node:util";
-import { getAddress, getBytes, toUtf8Bytes, ZeroAddress, zeroPadValue } from "ethers";
+import { getAddress } from "ethers/address";
+import { ZeroAddress } from "ethers/constants";
+import { getBytes, toUtf8Bytes, zeroPadValue } from "ethers/utils";
 import { type MessageSigner, signDigest, signLivepeerMessage, verifyLivepeerSignature } from "./signature.js";
 
 /** Signing with the gateway's key, in go-livepeer's two forms. */

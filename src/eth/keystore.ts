@@ -9,7 +9,10 @@
 
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { getAddress, isError, Wallet, ZeroAddress } from "ethers";
+import { getAddress } from "ethers/address";
+import { ZeroAddress } from "ethers/constants";
+import { isError } from "ethers/utils";
+import { Wallet } from "ethers/wallet";
 
 export interface KeystoreOptions {
   /** -ethKeystorePath: a keystore directory or a single geth V3 JSON key file. */

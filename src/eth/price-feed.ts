@@ -5,13 +5,12 @@
 // * one fetch at start, then one per hour aligned to wall-clock hours, each tried up to 5 times with a 30 s
 //   retry delay that doubles; an answer replaces the current one only if its updatedAt is newer.
 
-import { Contract, type ContractRunner, getAddress } from "ethers";
+import { getAddress } from "ethers/address";
+import { Contract } from "ethers/contract";
+import type { ContractRunner } from "ethers/providers";
 import type { Logger } from "../log.js";
 import { type EthUsdRate, rateFromPriceFeed } from "../network/currency.js";
 import { formatRatio, ratio, type Ratio } from "../network/price.js";
-
-/** The ETH / USD feed on Arbitrum One (go-livepeer starter.go defaultPriceFeedAddr). */
-export const ARBITRUM_ETH_USD_FEED = "0x639Fe6ab55C921f74e7fac1ee960C0B6293ba612";
 
 const AGGREGATOR_V3_ABI = [
   "function description() view returns (string)",

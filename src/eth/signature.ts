@@ -8,7 +8,11 @@
 // Verification applies the orchestrator's checks in its order (length, low s, v, then ecrecover), with its messages,
 // so a simulated orchestrator rejects exactly what a real one would.
 
-import { getAddress, getBytes, hashMessage, hexlify, keccak256, recoverAddress, Signature, toBigInt } from "ethers";
+import { getAddress } from "ethers/address";
+import { keccak256, Signature } from "ethers/crypto";
+import { hashMessage } from "ethers/hash";
+import { recoverAddress } from "ethers/transaction";
+import { getBytes, hexlify, toBigInt } from "ethers/utils";
 
 /** Length of a go-livepeer signature: r (32) ‖ s (32) ‖ v (1). */
 export const SIGNATURE_LENGTH = 65;

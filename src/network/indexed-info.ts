@@ -3,7 +3,8 @@
 // is tens of small objects (maps of maps, bigints) and ~20 KB of heap; its bytes are ~3 KB. At 10,000 orchestrators
 // that is the difference between fitting in a few hundred MB and not.
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { getAddress, hexlify } from "ethers";
+import { getAddress } from "ethers/address";
+import { hexlify } from "ethers/utils";
 import { OrchestratorInfoSchema, type OrchestratorInfo } from "../gen/net/lp_rpc_pb.js";
 import { selectReadByDiscovery } from "./info-fields.js";
 

@@ -8,7 +8,9 @@
 // over utf8(request + parameters) exactly as it decodes them from the header, so the gateway signs the decoded
 // strings and re-embeds those same strings; nothing is re-serialised in between.
 
-import { getAddress, hexlify, ZeroAddress } from "ethers";
+import { getAddress } from "ethers/address";
+import { ZeroAddress } from "ethers/constants";
+import { hexlify } from "ethers/utils";
 import { goInteger, goString, goStruct } from "../api/gojson.js";
 import type { GatewayIdentity } from "../eth/identity.js";
 import { describeJson, type ExactJson, isJsonObject, JsonNumber, parseExactJson } from "../util/exact-json.js";

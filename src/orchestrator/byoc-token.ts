@@ -7,7 +7,8 @@
 // loses digits.
 
 import { create } from "@bufbuild/protobuf";
-import { getAddress, hexlify, toBigInt } from "ethers";
+import { getAddress } from "ethers/address";
+import { hexlify, toBigInt } from "ethers/utils";
 import { goString, goStruct } from "../api/gojson.js";
 import type { GatewayIdentity } from "../eth/identity.js";
 import { OFFCHAIN_SIG } from "./byoc-job-request.js";

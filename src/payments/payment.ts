@@ -4,7 +4,8 @@
 // expected price, creation round and block hash).
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { getAddress, getBytes, toBeArray } from "ethers";
+import { getAddress } from "ethers/address";
+import { getBytes, toBeArray } from "ethers/utils";
 import {
   type Payment,
   PaymentSchema,

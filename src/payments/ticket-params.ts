@@ -1,7 +1,9 @@
 // An orchestrator's net.TicketParams: reading them from the wire, and go-livepeer's sender-side validation
 // (pm/sender.go validateTicketParams) in its exact order, before any ticket is made.
 
-import { getAddress, hexlify, toBigInt, ZeroHash } from "ethers";
+import { getAddress } from "ethers/address";
+import { ZeroHash } from "ethers/constants";
+import { hexlify, toBigInt } from "ethers/utils";
 import type { TicketParams } from "../gen/net/lp_rpc_pb.js";
 import { compareRatios, multiplyRatios, ratio, type Ratio } from "../network/price.js";
 import { ticketEV } from "./expected-value.js";

@@ -8,7 +8,10 @@
 // auxData is empty when creationRound = 0 and the block hash is all zeros, otherwise u256(creationRound) ‖ blockHash
 // (64 bytes). The signature is the EIP-191 personal signature over the 32 raw hash bytes, v ∈ {27, 28}.
 
-import { concat, getAddress, getBytes, hexlify, isHexString, keccak256, toBeArray, ZeroHash, zeroPadValue } from "ethers";
+import { getAddress } from "ethers/address";
+import { ZeroHash } from "ethers/constants";
+import { keccak256 } from "ethers/crypto";
+import { concat, getBytes, hexlify, isHexString, toBeArray, zeroPadValue } from "ethers/utils";
 
 /** 2^256 − 1: the largest uint256, and go-livepeer's maxWinProb (a winProb of it always wins). */
 export const MAX_UINT256 = (1n << 256n) - 1n;

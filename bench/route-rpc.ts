@@ -62,16 +62,17 @@ const GOAL_RATIO = 0.9;
 /** The gateway's gRPC path against the bare grpc-js server, both answering Ping to the same grpc-js client. */
 const GOAL_GRPC_PATH_RATIO = 0.8;
 /** What Route asks for: a BYOC capability three of the simulated orchestrators offer. */
-const ROUTE_REQUEST = { capability: "depth" };
+export const ROUTE_REQUEST = { capability: "depth" };
 
 /** The child process generating load, driven one run at a time. */
-class LoadGenerator {
+export class LoadGenerator {
   private readonly child: ChildProcess;
   private readonly pending = new Map<number, (result: LoadResult) => void>();
   private nextId = 1;
 
-  constructor(baseUrl: string, bareGrpcJsUrl: string, connectNodeUrl: string) {
-    this.child = forkScript("./rpc-load.ts", [baseUrl, JSON.stringify(ROUTE_REQUEST), bareGrpcJsUrl, connectNodeUrl]);
+  /** `nodeFlags` for the child, e.g. --cpu-prof. */
+  constructor(baseUrl: string, bareGrpcJsUrl: string, connectNodeUrl: string, nodeFlags: readonly string[] = []) {
+    this.child = forkScript("./rpc-load.ts", [baseUrl, JSON.stringify(ROUTE_REQUEST), bareGrpcJsUrl, connectNodeUrl], nodeFlags);
     this.child.on("message", (message: { id: number; result: LoadResult }) => {
       this.pending.get(message.id)?.(message.result);
       this.pending.delete(message.id);
@@ -125,7 +126,7 @@ export async function benchRouteRpc(progress: (line: string) => void): Promise<B
   return results;
 }
 
-interface Run {
+export interface Run {
   requestsPerSecond: number;
   /** CPU time per successful call: the gateway process (server) and the load generator (client). */
   serverCpuUsPerCall: number;
@@ -134,7 +135,7 @@ interface Run {
   firstError?: string;
 }
 
-async function measure(load: LoadGenerator, request: Omit<LoadRequest, "id">): Promise<Run> {
+export async function measure(load: LoadGenerator, request: Omit<LoadRequest, "id">): Promise<Run> {
   const cpu = process.cpuUsage();
   const result = await load.run(request);
   const server = process.cpuUsage(cpu);

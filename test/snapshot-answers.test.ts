@@ -63,7 +63,9 @@ describe("GetNetworkCapabilities answers", () => {
     expect(decode).toHaveBeenCalledTimes(2);
     const again = await getNetworkCapabilities(first, { capability: "", includeUnreachable: false });
     expect(decode).toHaveBeenCalledTimes(2);
-    expect(encodeAnswer(GetNetworkCapabilitiesResponseSchema, again)).toEqual(encodeAnswer(GetNetworkCapabilitiesResponseSchema, all));
+    // The listing of every usable orchestrator is kept whole: the same bytes for every call.
+    expect(encodeAnswer(GetNetworkCapabilitiesResponseSchema, again)).toBe(encodeAnswer(GetNetworkCapabilitiesResponseSchema, all));
+    expect(await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, again)).toBe(await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, all));
     expect(again).toEqual(all);
 
     // Filters take the entries already built; only the unusable orchestrator's is new.
@@ -125,6 +127,30 @@ describe("GetNetworkCapabilities answers", () => {
     const text = Buffer.from(await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, nobody)).toString();
     expect(text).toBe(toJsonString(GetNetworkCapabilitiesResponseSchema, nobody));
     expect(text).not.toContain("orchestrators");
+  });
+
+  it("are built from the whole listing's bytes once it is kept, to the bytes toBinary and toJsonString give", async () => {
+    // Every other name long enough that its entry's length takes two varint bytes, so that the views' offsets are tested.
+    const name = (i: number) => (i % 2 === 0 ? `w${i}` : `w${i}.${"x".repeat(150)}`);
+    const many = new NetworkSnapshot(9, 9_000, Array.from({ length: 300 }, (_, i) => state(name(i), i % 3 === 0 ? "depth" : "llm", i % 7 !== 0)));
+    const whole = await getNetworkCapabilities(many, { capability: "", includeUnreachable: false });
+    const lengths = whole.orchestrators.map((entry) => toBinary(OrchestratorEntrySchema, entry).length);
+    expect(lengths.some((length) => length < 128) && lengths.some((length) => length >= 128)).toBe(true);
+    await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, whole);
+    for (const request of [
+      { capability: "", includeUnreachable: false },
+      { capability: "", includeUnreachable: true },
+      { capability: "depth", includeUnreachable: false },
+      { capability: "llm", includeUnreachable: true },
+    ]) {
+      const answer = await getNetworkCapabilities(many, request);
+      const decoded = create(GetNetworkCapabilitiesResponseSchema, { ...answer, orchestrators: [...answer.orchestrators] });
+      expect(Buffer.from(encodeAnswer(GetNetworkCapabilitiesResponseSchema, answer)).equals(Buffer.from(toBinary(GetNetworkCapabilitiesResponseSchema, decoded)))).toBe(true);
+      expect(Buffer.from(await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, answer)).toString()).toBe(toJsonString(GetNetworkCapabilitiesResponseSchema, decoded));
+      expect(decoded.orchestrators.map((o) => o.uri)).toEqual(
+        many.orchestrators.filter((o) => (request.includeUnreachable || o.usable) && (request.capability === "" || o.offers[0]?.capability === request.capability)).map((o) => o.uri),
+      );
+    }
   });
 
   it("let the event loop through while they are built", async () => {

@@ -19,6 +19,7 @@ import {
 import { CAPABILITY_DISPLAY_NAMES } from "../network/capabilities.js";
 import type { Offer } from "../network/offers.js";
 import type { NetworkSnapshot, Observation, OrchestratorState } from "../network/snapshot.js";
+import { SnapshotMemo } from "../network/snapshot-memo.js";
 import { mapInSlices } from "../util/slices.js";
 import { similarNames } from "../util/similar-names.js";
 import { reusable } from "./reusable-answers.js";
@@ -104,7 +105,8 @@ function entryJson(state: OrchestratorState): Buffer {
  * The listing of a snapshot's orchestrators (usable ones, or all), optionally only those offering one capability.
  * Each entry is built once per snapshot, a slice of orchestrators at a time with the event loop let through in
  * between: at 1,000 orchestrators that takes over a second (decoding each info, encoding 5 MB), which in one piece
- * would hold every routing decision up. Each call then joins the entries' encodings, in the format asked for.
+ * would hold every routing decision up. The listing of every usable orchestrator, the one most asked for, is kept
+ * whole in each format once asked for; other listings join their entries' encodings per call.
  */
 export async function getNetworkCapabilities(
   snapshot: NetworkSnapshot,
@@ -123,32 +125,84 @@ export async function getNetworkCapabilities(
     }
     orchestrators = orchestrators.filter((state) => offersCapability(state, request.capability));
   }
+  const others = otherFields(snapshot);
+  if (request.capability === "" && !request.includeUnreachable) {
+    const binary = await wholeListings.getAsync(snapshot, "binary", () => wholeListingBinary(snapshot, others));
+    const json = () => wholeListings.getAsync(snapshot, "json", () => wholeListingJson(snapshot, others));
+    return listing(others, orchestrators, binary, json);
+  }
   const entries = await mapInSlices(orchestrators, entryBinary);
-  return listing(snapshot, orchestrators, entries);
+  const binary = listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others));
+  const json = async () => listingJson(await mapInSlices(orchestrators, entryJson), toJsonString(GetNetworkCapabilitiesResponseSchema, others));
+  return listing(others, orchestrators, binary, json);
 }
 
-/**
- * The answer of one call, built from its entries' encodings: the unary fast paths send those, joined. Other paths
- * (gRPC-Web, compressed requests) encode the message as connect-node does, which reads `orchestrators`: they are
- * decoded then, for that call only.
- */
-function listing(snapshot: NetworkSnapshot, orchestrators: readonly OrchestratorState[], entries: readonly Uint8Array[]): GetNetworkCapabilitiesResponse {
-  const others = create(GetNetworkCapabilitiesResponseSchema, {
+/** The answer's fields other than the orchestrators: the same for every listing of a snapshot. */
+function otherFields(snapshot: NetworkSnapshot): GetNetworkCapabilitiesResponse {
+  return create(GetNetworkCapabilitiesResponseSchema, {
     capabilitiesNames: Object.fromEntries(CAPABILITY_DISPLAY_NAMES),
     snapshotTime: timestampFromMs(snapshot.createdAt),
     snapshotVersion: BigInt(snapshot.version),
   });
+}
+
+/**
+ * The answer of one call, with its encodings: the unary fast paths send those. Other paths (gRPC-Web, compressed
+ * requests) encode the message as connect-node does, which reads `orchestrators`: they are decoded then, for that
+ * call only.
+ */
+function listing(
+  others: GetNetworkCapabilitiesResponse,
+  orchestrators: readonly OrchestratorState[],
+  binary: Uint8Array,
+  json: () => Promise<Uint8Array>,
+): GetNetworkCapabilitiesResponse {
   let decoded: OrchestratorEntry[] | undefined;
   const answer: GetNetworkCapabilitiesResponse = {
     ...others,
     get orchestrators() {
-      return (decoded ??= entries.map((bytes) => fromBinary(OrchestratorEntrySchema, bytes)));
+      return (decoded ??= orchestrators.map((state) => fromBinary(OrchestratorEntrySchema, entryBinary(state))));
     },
   };
-  return reusable(answer, {
-    binary: listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others)),
-    json: async () => listingJson(await mapInSlices(orchestrators, entryJson), toJsonString(GetNetworkCapabilitiesResponseSchema, others)),
-  });
+  return reusable(answer, { binary, json });
+}
+
+/** The listing of every usable orchestrator of each snapshot, by format: kept whole, once asked for. */
+const wholeListings = new SnapshotMemo<Promise<Uint8Array>>();
+
+/** The whole listing's binary; from then on, each entry kept is a view into it (one copy of the bytes, not two). */
+async function wholeListingBinary(snapshot: NetworkSnapshot, others: GetNetworkCapabilitiesResponse): Promise<Uint8Array> {
+  const states = snapshot.usableOrchestrators();
+  const entries = await mapInSlices(states, entryBinary);
+  const whole = listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others));
+  let at = 0;
+  for (const [i, state] of states.entries()) {
+    const length = (entries[i] as Uint8Array).length;
+    at += 1 + varintLength(length); // the field's tag (one byte: field 1) and the entry's length
+    entryBinaries.set(state, whole.subarray(at, at + length));
+    at += length;
+  }
+  return whole;
+}
+
+/** The whole listing's JSON; from then on, each entry's JSON kept is a view into it. */
+async function wholeListingJson(snapshot: NetworkSnapshot, others: GetNetworkCapabilitiesResponse): Promise<Uint8Array> {
+  const states = snapshot.usableOrchestrators();
+  const entries = await mapInSlices(states, entryJson);
+  const whole = listingJson(entries, toJsonString(GetNetworkCapabilitiesResponseSchema, others));
+  let at = JSON_LIST_START.length;
+  for (const [i, state] of states.entries()) {
+    const length = (entries[i] as Buffer).length;
+    entryJsons.set(state, whole.subarray(at, at + length));
+    at += length + COMMA.length;
+  }
+  return whole;
+}
+
+function varintLength(value: number): number {
+  let bytes = 1;
+  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) bytes++;
+  return bytes;
 }
 
 /** The answer's encoding as toBinary writes it: each entry as field 1, then the other fields in field order. */
@@ -158,16 +212,17 @@ function listingBinary(entries: readonly Uint8Array[], otherFields: Uint8Array):
   return writer.raw(otherFields).finish();
 }
 
+const JSON_LIST_START = Buffer.from('{"orchestrators":[');
 const COMMA = Buffer.from(",");
 
 /**
  * The answer's canonical JSON as toJsonString writes it, for Connect JSON callers: the entries (field 1, so first),
  * then the other fields.
  */
-function listingJson(entries: readonly Buffer[], otherFieldsJson: string): Uint8Array {
+function listingJson(entries: readonly Buffer[], otherFieldsJson: string): Buffer {
   if (entries.length === 0) return Buffer.from(otherFieldsJson);
   const others = otherFieldsJson === "{}" ? "" : `,${otherFieldsJson.slice(1, -1)}`;
-  const parts: Buffer[] = [Buffer.from('{"orchestrators":[')];
+  const parts: Buffer[] = [JSON_LIST_START];
   for (const [i, entry] of entries.entries()) {
     if (i > 0) parts.push(COMMA);
     parts.push(entry);

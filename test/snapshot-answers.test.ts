@@ -189,7 +189,7 @@ describe("/getNetworkCapabilities", () => {
     const decode = vi.spyOn(IndexedInfo.prototype, "decode");
     const first = snapshot(1);
     const body = await networkCapabilitiesBody(first);
-    expect(JSON.parse(body).orchestrators).toHaveLength(2);
+    expect(JSON.parse(body.toString()).orchestrators).toHaveLength(2);
     expect(await networkCapabilitiesBody(first)).toBe(body);
     expect(decode).toHaveBeenCalledTimes(2);
     await networkCapabilitiesBody(snapshot(2));
@@ -198,7 +198,7 @@ describe("/getNetworkCapabilities", () => {
     decode.mockRestore();
     const many = new NetworkSnapshot(5, 5_000, Array.from({ length: 30 }, (_, i) => state(`q${i}`, "llm", i % 4 !== 0)));
     const usable = many.usableOrchestrators().map((s) => ({ info: (s.info as IndexedInfo).decode() }));
-    expect(await networkCapabilitiesBody(many)).toBe(encodeNetworkCapabilities(usable));
+    expect((await networkCapabilitiesBody(many)).toString()).toBe(encodeNetworkCapabilities(usable));
   });
 
   it("answers 500 naming the failure when the body cannot be built, and builds it anew on the next call", async () => {

@@ -2,10 +2,10 @@
 // cost per call with N orchestrators indexed (default 1,000, answered by the memory benchmark's synthetic
 // orchestrators in a child process): the time to the gRPC encoding, to the Connect JSON encoding and to go-livepeer's
 // JSON body, and the longest the event loop was held meanwhile; three calls on one snapshot, so the first call and the
-// ones answered from what the snapshot already has show apart. Last, what connect-node's own JSON encoding of the
-// same answer costs: what every Connect JSON call paid before the fast path (src/api/connect-unary.ts). With --expose-gc,
-// also the memory the listings keep (heap and buffers, after full GCs), after the calls above and after a listing
-// per capability.
+// ones answered from what the snapshot already has show apart. With --expose-gc, the memory the listings keep (heap
+// and buffers, after full GCs), after those calls and after a listing per capability. Then what connect-node's own
+// JSON encoding of the same answer costs (what every Connect JSON call paid before the fast path,
+// src/api/connect-unary.ts), and the first calls on the next sweep's snapshot.
 //
 //   npx tsx bench/network-capabilities-cost.ts [count=1000]
 //   node --expose-gc --import tsx bench/network-capabilities-cost.ts [count=1000]
@@ -93,6 +93,13 @@ try {
   const answer = await getNetworkCapabilities(snapshot, { capability: "", includeUnreachable: false });
   const perCall = await timed(async () => Buffer.from(toJsonString(GetNetworkCapabilitiesResponseSchema, answer)).length);
   console.log(`connect-node's JSON encoding of the same answer, per call: ${perCall}`);
+  // The next sweep's snapshot: orchestrators that list the same keep their IndexedInfo, so their entries' info part
+  // is not worked out again.
+  const next = await discovery.refreshNow();
+  const grpc = await timed(async () => encodeAnswer(GetNetworkCapabilitiesResponseSchema, await getNetworkCapabilities(next, { capability: "", includeUnreachable: false })).length);
+  const connectJson = await timed(async () => (await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, await getNetworkCapabilities(next, { capability: "", includeUnreachable: false }))).length);
+  const json = await timed(async () => (await networkCapabilitiesBody(next)).length);
+  console.log(`first calls after the next sweep: GetNetworkCapabilities for gRPC ${grpc}; for Connect JSON ${connectJson}; go-livepeer JSON ${json}`);
 } finally {
   answering.close();
   await discovery.stop();

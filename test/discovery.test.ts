@@ -62,6 +62,25 @@ describe("discovery against the simulated network", () => {
     }
   });
 
+  it("keeps an orchestrator's IndexedInfo across refreshes while it lists the same, though every reply has a new auth token", async () => {
+    const { discovery, clients } = discoveryFor(devnet.uris);
+    try {
+      const first = await discovery.refreshNow();
+      const second = await discovery.refreshNow();
+      expect(second).not.toBe(first);
+      for (const uri of devnet.uris) {
+        const info = first.orchestrator(uri)?.info;
+        expect(info).toBeDefined();
+        expect(second.orchestrator(uri)?.info).toBe(info);
+        // The listings show no auth token: the index does not keep one.
+        expect(info?.decode().authToken).toBeUndefined();
+      }
+    } finally {
+      await discovery.stop();
+      clients.close();
+    }
+  });
+
   it("learns exact sub-wei prices with capability-scoped quotes instead of the floored listing", async () => {
     const { discovery, clients } = discoveryFor(devnet.uris);
     try {

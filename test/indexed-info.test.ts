@@ -1,4 +1,4 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { getAddress } from "ethers";
 import { describe, expect, it } from "vitest";
 import { OrchestratorInfoSchema } from "../src/gen/net/lp_rpc_pb.js";
@@ -43,6 +43,57 @@ describe("IndexedInfo", () => {
     expect(nodeOnly.payeeAddress).toBe(eip55(NODE));
     expect(IndexedInfo.of(create(OrchestratorInfoSchema, {})).payeeAddress).toBe("");
     expect(IndexedInfo.of(create(OrchestratorInfoSchema, {})).version).toBe("");
+  });
+
+  it("keeps only what the listings show: no auth token, storage or nodes, and of the ticket parameters the recipient", () => {
+    const listed = {
+      transcoder: "https://orch.example:8935",
+      address: NODE,
+      priceInfo: { pricePerUnit: 7n, pixelsPerUnit: 1n },
+      capabilities: { version: "0.8.8", bitstring: [1n, 2n] },
+      hardware: [{ pipeline: "text-to-image", modelId: "m", gpuInfo: { "0": { name: "NVIDIA L40S", memoryTotal: 1n } } }],
+      capabilitiesPrices: [{ pricePerUnit: 3n, pixelsPerUnit: 1n, capability: 27, constraint: "m" }],
+    };
+    const reply = create(OrchestratorInfoSchema, {
+      ...listed,
+      ticketParams: { recipient: RECIPIENT, faceValue: Uint8Array.of(9), seed: Uint8Array.of(1, 2, 3), expirationBlock: Uint8Array.of(100) },
+      authToken: { token: Uint8Array.of(4, 5), sessionId: "s", expiration: 1n },
+      storage: [{ storageType: 1 }],
+      nodes: ["https://other.example:8935"],
+    });
+    const indexed = new IndexedInfo(toBinary(OrchestratorInfoSchema, reply), reply);
+    expect(indexed.bytes).toEqual(toBinary(OrchestratorInfoSchema, create(OrchestratorInfoSchema, listed)));
+    expect(indexed.decode()).toEqual(create(OrchestratorInfoSchema, { ...listed, ticketParams: { recipient: RECIPIENT } }));
+    expect(indexed.payeeAddress).toBe(eip55(RECIPIENT));
+    // Without ticket parameters, there is none in the listing either.
+    const offchain = create(OrchestratorInfoSchema, { ...listed, authToken: { token: Uint8Array.of(1) } });
+    expect(new IndexedInfo(toBinary(OrchestratorInfoSchema, offchain), offchain).decode().ticketParams).toBeUndefined();
+  });
+
+  it("is the same IndexedInfo for a reply that lists the same, whatever its auth token and ticket parameters", () => {
+    const reply = (changes: MessageInitShape<typeof OrchestratorInfoSchema> = {}) =>
+      create(OrchestratorInfoSchema, {
+        transcoder: "https://orch.example:8935",
+        address: NODE,
+        capabilities: { version: "0.8.8" },
+        ticketParams: { recipient: RECIPIENT, seed: Uint8Array.of(Math.floor(Math.random() * 256)) },
+        authToken: { token: Uint8Array.of(Math.floor(Math.random() * 256)), sessionId: String(Math.random()) },
+        ...changes,
+      } as MessageInitShape<typeof OrchestratorInfoSchema>);
+    const fromReply = (info: ReturnType<typeof reply>, previous: IndexedInfo | undefined) => IndexedInfo.fromReply(toBinary(OrchestratorInfoSchema, info), info, previous);
+    const first = fromReply(reply(), undefined);
+    expect(fromReply(reply(), first)).toBe(first);
+    for (const changed of [
+      reply({ capabilities: { version: "0.8.9" } }),
+      reply({ transcoder: "https://orch.example:8936" }),
+      reply({ ticketParams: { recipient: NODE } }),
+      reply({ ticketParams: undefined }),
+      reply({ hardware: [{ pipeline: "llm" }] }),
+    ]) {
+      const next = fromReply(changed, first);
+      expect(next).not.toBe(first);
+      expect(next.decode()).toEqual(new IndexedInfo(toBinary(OrchestratorInfoSchema, changed), changed).decode());
+    }
   });
 });
 

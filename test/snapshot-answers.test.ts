@@ -79,6 +79,31 @@ describe("GetNetworkCapabilities answers", () => {
     expect(decode).toHaveBeenCalledTimes(5);
   });
 
+  it("reuse an orchestrator's info part in the next snapshot while it lists the same, and only then", async () => {
+    const states = Array.from({ length: 30 }, (_, i) => state(`n${i}`, i % 2 === 0 ? "depth" : "llm"));
+    const first = new NetworkSnapshot(10, 10_000, states);
+    const request = { capability: "", includeUnreachable: false };
+    await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, await getNetworkCapabilities(first, request));
+    // The next sweep: the same infos (discovery keeps an IndexedInfo while the reply lists the same), new observations
+    // and offers; one orchestrator listing something new.
+    const changed = IndexedInfo.of(create(OrchestratorInfoSchema, { transcoder: "https://elsewhere:8935" }));
+    const next = new NetworkSnapshot(
+      11,
+      11_000,
+      states.map((s, i) => ({ ...s, info: i === 3 ? changed : s.info, offers: [byocOffer(s.uri, "llm", weiPerUnit(BigInt(i + 1), 1n))], observation: { ...s.observation, latencyMs: 99 } })),
+    );
+    const decode = vi.spyOn(IndexedInfo.prototype, "decode");
+    for (const filter of [request, { capability: "llm", includeUnreachable: false }]) {
+      const answer = await getNetworkCapabilities(next, filter);
+      const decoded = create(GetNetworkCapabilitiesResponseSchema, { ...answer, orchestrators: [...answer.orchestrators] });
+      expect(Buffer.from(encodeAnswer(GetNetworkCapabilitiesResponseSchema, answer)).equals(Buffer.from(toBinary(GetNetworkCapabilitiesResponseSchema, decoded)))).toBe(true);
+      expect(Buffer.from(await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, answer)).toString()).toBe(toJsonString(GetNetworkCapabilitiesResponseSchema, decoded));
+      expect(decoded.orchestrators.every((o) => o.observation?.discoveryLatency?.nanos === 99_000_000)).toBe(true);
+      expect(decoded.orchestrators.find((o) => o.uri === states[3]?.uri)?.orchUri).toBe("https://elsewhere:8935");
+    }
+    expect(decode).toHaveBeenCalledTimes(1);
+  });
+
   it("keep their entries encoded, and decode them only for a caller that reads them", async () => {
     const many = new NetworkSnapshot(8, 8_000, Array.from({ length: 20 }, (_, i) => state(`d${i}`, "llm")));
     const request = { capability: "", includeUnreachable: false };
@@ -199,6 +224,19 @@ describe("/getNetworkCapabilities", () => {
     const many = new NetworkSnapshot(5, 5_000, Array.from({ length: 30 }, (_, i) => state(`q${i}`, "llm", i % 4 !== 0)));
     const usable = many.usableOrchestrators().map((s) => ({ info: (s.info as IndexedInfo).decode() }));
     expect((await networkCapabilitiesBody(many)).toString()).toBe(encodeNetworkCapabilities(usable));
+  });
+
+  it("decodes in the next snapshot only the infos that changed, to what the one-piece encoder writes", async () => {
+    const states = Array.from({ length: 20 }, (_, i) => state(`g${i}`, "llm"));
+    await networkCapabilitiesBody(new NetworkSnapshot(12, 12_000, states));
+    const changed = IndexedInfo.of(create(OrchestratorInfoSchema, { transcoder: "https://moved:8935", ticketParams: { recipient: new Uint8Array(20).fill(7) } }));
+    const next = new NetworkSnapshot(13, 13_000, states.map((s, i) => ({ ...s, info: i === 5 ? changed : s.info })));
+    const decode = vi.spyOn(IndexedInfo.prototype, "decode");
+    const body = (await networkCapabilitiesBody(next)).toString();
+    expect(decode).toHaveBeenCalledTimes(1);
+    decode.mockRestore();
+    expect(body).toBe(encodeNetworkCapabilities(next.usableOrchestrators().map((s) => ({ info: (s.info as IndexedInfo).decode() }))));
+    expect(body).toContain('"orch_uri":"https://moved:8935"');
   });
 
   it("answers 500 naming the failure when the body cannot be built, and builds it anew on the next call", async () => {

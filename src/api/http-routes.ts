@@ -1,9 +1,11 @@
 // The plain HTTP routes go-livepeer tooling already uses, next to the RPCs: /getNetworkCapabilities (go-livepeer's
 // exact JSON), /status and /healthz; and Prometheus' /metrics.
 import type { Discovery } from "../discovery/discovery.js";
+import type { IndexedInfo } from "../network/indexed-info.js";
 import type { NetworkSnapshot } from "../network/snapshot.js";
 import { SnapshotMemo } from "../network/snapshot-memo.js";
 import { formatPrice } from "../network/price.js";
+import { joinBytes } from "../util/join-bytes.js";
 import { mapInSlices } from "../util/slices.js";
 import { encodeNetworkCapabilitiesOrchestrator, networkCapabilitiesJson } from "./network-capabilities-json.js";
 
@@ -40,6 +42,27 @@ function send(res: Response, status: number, contentType: string, body: string |
 const networkCapabilitiesBodies = new SnapshotMemo<Promise<Buffer>>();
 
 /**
+ * Each info's part of the body, as UTF-8; once a body is built, a view into it. An info's part depends on it alone,
+ * and discovery keeps an IndexedInfo while the orchestrator lists the same: the next sweep's body decodes only the
+ * infos that changed.
+ */
+const bodyParts = new WeakMap<IndexedInfo, Buffer>();
+
+function bodyPart(info: IndexedInfo): Buffer {
+  let part = bodyParts.get(info);
+  if (part === undefined) bodyParts.set(info, (part = Buffer.from(encodeNetworkCapabilitiesOrchestrator({ info: info.decode() }))));
+  return part;
+}
+
+/** The body's text before and after its orchestrators, which are its last field. */
+const AROUND_ORCHESTRATORS = (() => {
+  const empty = networkCapabilitiesJson([]);
+  const at = empty.lastIndexOf("[]") + 1;
+  return { before: Buffer.from(empty.slice(0, at)), after: Buffer.from(empty.slice(at)) };
+})();
+const COMMA = Buffer.from(",");
+
+/**
  * go-livepeer answers any method with the JSON below, or 500-then-JSON when it has no data (and only on-chain).
  * Here it is always 200 with the orchestrators that answered recently, off-chain too. Built once per snapshot, a
  * slice of orchestrators at a time (as GetNetworkCapabilities is), so that routing goes on meanwhile.
@@ -47,8 +70,13 @@ const networkCapabilitiesBodies = new SnapshotMemo<Promise<Buffer>>();
 export function networkCapabilitiesBody(snapshot: NetworkSnapshot): Promise<Buffer> {
   return networkCapabilitiesBodies.getAsync(snapshot, "", async () => {
     const infos = snapshot.usableOrchestrators().flatMap((state) => (state.info ? [state.info] : []));
-    const entries = await mapInSlices(infos, (info) => encodeNetworkCapabilitiesOrchestrator({ info: info.decode() }));
-    return Buffer.from(networkCapabilitiesJson(entries));
+    const parts = await mapInSlices(infos, bodyPart);
+    const { bytes, starts } = joinBytes(AROUND_ORCHESTRATORS.before, parts, COMMA, AROUND_ORCHESTRATORS.after);
+    for (const [i, info] of infos.entries()) {
+      const start = starts[i] as number;
+      bodyParts.set(info, bytes.subarray(start, start + (parts[i] as Buffer).length));
+    }
+    return bytes;
   });
 }
 

@@ -1,104 +1,26 @@
 // GetNetworkCapabilities: the current network snapshot as the public protobuf API.
-import { create, fromBinary, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { timestampFromMs, durationFromMs } from "@bufbuild/protobuf/wkt";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { getAddress } from "ethers/address";
-import { hexlify } from "ethers/utils";
 import {
   GetNetworkCapabilitiesResponseSchema,
-  OfferSchema,
-  ObservationSchema,
-  OrchestratorEntrySchema,
-  PriceSource,
   type GetNetworkCapabilitiesRequest,
   type GetNetworkCapabilitiesResponse,
-  type Offer as OfferMessage,
   type OrchestratorEntry,
 } from "../gen/livepeer/gateway/v1/gateway_pb.js";
 import { CAPABILITY_DISPLAY_NAMES } from "../network/capabilities.js";
-import type { Offer } from "../network/offers.js";
-import type { NetworkSnapshot, Observation, OrchestratorState } from "../network/snapshot.js";
+import type { NetworkSnapshot, OrchestratorState } from "../network/snapshot.js";
 import { SnapshotMemo } from "../network/snapshot-memo.js";
+import { joinBytes } from "../util/join-bytes.js";
 import { mapInSlices } from "../util/slices.js";
 import { similarNames } from "../util/similar-names.js";
+import { decodedEntry, entryBinary, entryJson, keepBinaryEntryIn, keepJsonEntryIn } from "./listing-entries.js";
 import { reusable } from "./reusable-answers.js";
 import { validateCapabilityName } from "./validate-request.js";
 
-const PRICE_SOURCES = { exact: PriceSource.EXACT, listed: PriceSource.LISTED, unknown: PriceSource.UNKNOWN } as const;
-
-function offerMessage(offer: Offer): OfferMessage {
-  return create(OfferSchema, {
-    capability: offer.capability,
-    capabilityId: offer.capabilityId,
-    modelId: offer.modelId,
-    warm: offer.warm,
-    capacity: offer.capacity,
-    capacityInUse: offer.capacityInUse,
-    runnerVersion: offer.runnerVersion,
-    price: offer.price ? { numerator: offer.price.num.toString(), denominator: offer.price.den.toString() } : undefined,
-    priceSource: PRICE_SOURCES[offer.priceSource],
-  });
-}
-
-function observationMessage(observation: Observation) {
-  return create(ObservationSchema, {
-    lastSeen: observation.lastSeen !== undefined ? timestampFromMs(observation.lastSeen) : undefined,
-    discoveryLatency: observation.latencyMs !== undefined ? durationFromMs(Math.round(observation.latencyMs)) : undefined,
-    lastError: observation.lastError ?? "",
-    lastErrorTime: observation.lastErrorTime !== undefined ? timestampFromMs(observation.lastErrorTime) : undefined,
-    consecutiveFailures: observation.consecutiveFailures,
-    reachable: observation.reachable,
-  });
-}
-
-function checksummed(bytes: Uint8Array | undefined): string {
-  return bytes && bytes.length === 20 ? getAddress(hexlify(bytes)) : "";
-}
-
-export function orchestratorEntry(state: OrchestratorState): OrchestratorEntry {
-  const info = state.info?.decode();
-  return create(OrchestratorEntrySchema, {
-    uri: state.uri,
-    orchUri: info?.transcoder ?? "",
-    address: checksummed(info?.ticketParams?.recipient),
-    localAddress: checksummed(info?.address),
-    capabilities: info?.capabilities,
-    priceInfo: info?.priceInfo,
-    capabilitiesPrices: info?.capabilitiesPrices ?? [],
-    hardware: info?.hardware ?? [],
-    offers: state.offers.map(offerMessage),
-    observation: observationMessage(state.observation),
-  });
-}
-
 function offersCapability(state: OrchestratorState, capability: string): boolean {
   return state.offers.some((offer) => offer.capability === capability);
-}
-
-/**
- * Each orchestrator's entry of the listings, encoded once per state (a state belongs to a snapshot, or to several
- * when it is unusable, and never changes): about 4.5 KB per orchestrator with 20 capabilities, kept as long as the
- * state is. Only encodings are kept: a decoded entry is ~25 KB of small objects, and a listing of 10,000 kept decoded
- * held 240 MB, once per capability asked for.
- */
-const entryBinaries = new WeakMap<OrchestratorState, Uint8Array>();
-const entryJsons = new WeakMap<OrchestratorState, Buffer>();
-
-function entryBinary(state: OrchestratorState): Uint8Array {
-  let bytes = entryBinaries.get(state);
-  if (bytes === undefined) entryBinaries.set(state, (bytes = toBinary(OrchestratorEntrySchema, orchestratorEntry(state))));
-  return bytes;
-}
-
-/** The entry's JSON as UTF-8: a listing's JSON is then its entries' bytes joined, not megabytes of text encoded. */
-function entryJson(state: OrchestratorState): Buffer {
-  let bytes = entryJsons.get(state);
-  if (bytes === undefined) {
-    const text = toJsonString(OrchestratorEntrySchema, fromBinary(OrchestratorEntrySchema, entryBinary(state)));
-    entryJsons.set(state, (bytes = Buffer.from(text)));
-  }
-  return bytes;
 }
 
 /**
@@ -133,7 +55,7 @@ export async function getNetworkCapabilities(
   }
   const entries = await mapInSlices(orchestrators, entryBinary);
   const binary = listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others));
-  const json = async () => listingJson(await mapInSlices(orchestrators, entryJson), toJsonString(GetNetworkCapabilitiesResponseSchema, others));
+  const json = async () => listingJson(await mapInSlices(orchestrators, entryJson), toJsonString(GetNetworkCapabilitiesResponseSchema, others)).bytes;
   return listing(others, orchestrators, binary, json);
 }
 
@@ -161,7 +83,7 @@ function listing(
   const answer: GetNetworkCapabilitiesResponse = {
     ...others,
     get orchestrators() {
-      return (decoded ??= orchestrators.map((state) => fromBinary(OrchestratorEntrySchema, entryBinary(state))));
+      return (decoded ??= orchestrators.map(decodedEntry));
     },
   };
   return reusable(answer, { binary, json });
@@ -179,7 +101,7 @@ async function wholeListingBinary(snapshot: NetworkSnapshot, others: GetNetworkC
   for (const [i, state] of states.entries()) {
     const length = (entries[i] as Uint8Array).length;
     at += 1 + varintLength(length); // the field's tag (one byte: field 1) and the entry's length
-    entryBinaries.set(state, whole.subarray(at, at + length));
+    keepBinaryEntryIn(state, whole.subarray(at, at + length));
     at += length;
   }
   return whole;
@@ -189,14 +111,12 @@ async function wholeListingBinary(snapshot: NetworkSnapshot, others: GetNetworkC
 async function wholeListingJson(snapshot: NetworkSnapshot, others: GetNetworkCapabilitiesResponse): Promise<Uint8Array> {
   const states = snapshot.usableOrchestrators();
   const entries = await mapInSlices(states, entryJson);
-  const whole = listingJson(entries, toJsonString(GetNetworkCapabilitiesResponseSchema, others));
-  let at = JSON_LIST_START.length;
+  const { bytes, starts } = listingJson(entries, toJsonString(GetNetworkCapabilitiesResponseSchema, others));
   for (const [i, state] of states.entries()) {
-    const length = (entries[i] as Buffer).length;
-    entryJsons.set(state, whole.subarray(at, at + length));
-    at += length + COMMA.length;
+    const start = starts[i] as number;
+    keepJsonEntryIn(state, bytes.subarray(start, start + (entries[i] as Buffer).length));
   }
-  return whole;
+  return bytes;
 }
 
 function varintLength(value: number): number {
@@ -217,18 +137,12 @@ const COMMA = Buffer.from(",");
 
 /**
  * The answer's canonical JSON as toJsonString writes it, for Connect JSON callers: the entries (field 1, so first),
- * then the other fields.
+ * then the other fields; and where each entry starts in it.
  */
-function listingJson(entries: readonly Buffer[], otherFieldsJson: string): Buffer {
-  if (entries.length === 0) return Buffer.from(otherFieldsJson);
+function listingJson(entries: readonly Buffer[], otherFieldsJson: string): { bytes: Buffer; starts: number[] } {
+  if (entries.length === 0) return { bytes: Buffer.from(otherFieldsJson), starts: [] };
   const others = otherFieldsJson === "{}" ? "" : `,${otherFieldsJson.slice(1, -1)}`;
-  const parts: Buffer[] = [JSON_LIST_START];
-  for (const [i, entry] of entries.entries()) {
-    if (i > 0) parts.push(COMMA);
-    parts.push(entry);
-  }
-  parts.push(Buffer.from(`]${others}}`));
-  return Buffer.concat(parts);
+  return joinBytes(JSON_LIST_START, entries, COMMA, Buffer.from(`]${others}}`));
 }
 
 /** GetNetworkCapabilitiesResponse.orchestrators, the first field. */

@@ -214,8 +214,9 @@ export class Discovery {
       this.recordFailure(t, `rejected its info: ${invalid}`);
       return;
     }
-    // The decoded message is dropped once the offers are built: the index keeps its bytes (see IndexedInfo).
-    t.info = new IndexedInfo(bytes, info);
+    // The decoded message is dropped once the offers are built: the index keeps its bytes (see IndexedInfo), the
+    // same IndexedInfo while the orchestrator lists the same.
+    t.info = IndexedInfo.fromReply(bytes, info, t.info);
     t.latencyMs = latencyMs;
     t.lastSeen = this.now();
     t.reachable = true;

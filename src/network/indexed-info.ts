@@ -1,31 +1,34 @@
-// An orchestrator's last accepted OrchestratorInfo as the index keeps it: the bytes it arrived in, plus the few
-// fields the request path reads, taken out once. A decoded OrchestratorInfo of an orchestrator with 20 capabilities
-// is tens of small objects (maps of maps, bigints) and ~20 KB of heap; its bytes are ~3 KB. At 10,000 orchestrators
-// that is the difference between fitting in a few hundred MB and not.
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+// An orchestrator's last accepted OrchestratorInfo as the index keeps it: the bytes of the fields the listings show,
+// plus the few fields the request path reads, taken out once. A decoded OrchestratorInfo of an orchestrator with 20
+// capabilities is tens of small objects (maps of maps, bigints) and ~20 KB of heap; its bytes are ~3 KB. At 10,000
+// orchestrators that is the difference between fitting in a few hundred MB and not.
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { getAddress } from "ethers/address";
 import { hexlify } from "ethers/utils";
-import { OrchestratorInfoSchema, type OrchestratorInfo } from "../gen/net/lp_rpc_pb.js";
-import { selectReadByDiscovery } from "./info-fields.js";
+import { OrchestratorInfoSchema, TicketParamsSchema, type OrchestratorInfo } from "../gen/net/lp_rpc_pb.js";
+import { LISTED_FIELDS, selectInfoFields, selectReadByDiscovery } from "./info-fields.js";
 
 export class IndexedInfo {
+  /** The records of the listed fields (LISTED_FIELDS), in the order the reply had them. */
+  readonly bytes: Uint8Array;
   /** OrchestratorInfo.transcoder: the service URI jobs are sent to ("" when not advertised). */
   readonly transcoder: string;
   /** capabilities.version: the go-livepeer version the orchestrator reports ("" when not advertised). */
   readonly version: string;
+  /** ticket_params.recipient when the reply had ticket parameters: the listings show it. */
+  private readonly recipient: Uint8Array | undefined;
   /** The 20-byte account tickets pay: ticket_params.recipient, else the node address; undefined when neither. */
   private readonly payee: Uint8Array | undefined;
   private payeeChecksummed: string | undefined;
 
-  /** `info` must be the decoding of `bytes`; only the fields above are read from it, and it is not kept. */
-  constructor(
-    readonly bytes: Uint8Array,
-    info: OrchestratorInfo,
-  ) {
+  /** `info` must be the decoding of `reply`; only the fields above are read from it, and it is not kept. */
+  constructor(reply: Uint8Array, info: OrchestratorInfo) {
+    this.bytes = selectInfoFields(reply, (field) => LISTED_FIELDS.has(field)).selected;
     this.transcoder = info.transcoder;
     this.version = info.capabilities?.version ?? "";
+    // Copied: views into the reply would keep all of it, and a caller's message may share its buffers.
     const recipient = info.ticketParams?.recipient;
-    // Copied: views into `bytes` are fine, but a caller's message may share its buffers with other data.
+    this.recipient = recipient && Uint8Array.from(recipient);
     const payee = recipient?.length === 20 ? recipient : info.address.length === 20 ? info.address : undefined;
     this.payee = payee && Uint8Array.from(payee);
   }
@@ -36,16 +39,34 @@ export class IndexedInfo {
   }
 
   /**
-   * The whole message, decoded anew on every call: for the API's listings, never for the request path. Discovery
-   * decoded the reply without the fields it never reads (UNREAD_BY_DISCOVERY), so those were not checked: when they
-   * do not decode, they are left out rather than failing the listing of every orchestrator.
+   * A reply as the index keeps it: `previous` itself when the reply lists what it listed (an unchanged orchestrator
+   * answering again), so that what was worked out from it (the listings' entries) is worked out once.
+   */
+  static fromReply(reply: Uint8Array, info: OrchestratorInfo, previous: IndexedInfo | undefined): IndexedInfo {
+    const next = new IndexedInfo(reply, info);
+    return previous !== undefined && previous.listsTheSameAs(next) ? previous : next;
+  }
+
+  private listsTheSameAs(other: IndexedInfo): boolean {
+    const same = (a: Uint8Array | undefined, b: Uint8Array | undefined) => (a === undefined ? b === undefined : b !== undefined && Buffer.from(a).equals(b));
+    return same(this.bytes, other.bytes) && same(this.recipient, other.recipient);
+  }
+
+  /**
+   * The listed fields, decoded anew on every call: for the API's listings, never for the request path. Of the ticket
+   * parameters, only the recipient is there. Discovery decoded the reply without the fields it never reads
+   * (UNREAD_BY_DISCOVERY), so those were not checked: when they do not decode, they are left out rather than failing
+   * the listing of every orchestrator.
    */
   decode(): OrchestratorInfo {
+    let info: OrchestratorInfo;
     try {
-      return fromBinary(OrchestratorInfoSchema, this.bytes);
+      info = fromBinary(OrchestratorInfoSchema, this.bytes);
     } catch {
-      return fromBinary(OrchestratorInfoSchema, selectReadByDiscovery(this.bytes).selected);
+      info = fromBinary(OrchestratorInfoSchema, selectReadByDiscovery(this.bytes).selected);
     }
+    if (this.recipient !== undefined) info.ticketParams = create(TicketParamsSchema, { recipient: this.recipient });
+    return info;
   }
 
   /** The payee as lower-case 0x-hex, or "": for comparing payees without the checksum's keccak. */

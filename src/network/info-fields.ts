@@ -1,8 +1,18 @@
 // Reading only some top-level fields of an encoded OrchestratorInfo, without decoding the others.
 import { BinaryReader } from "@bufbuild/protobuf/wire";
 
-/** OrchestratorInfo field numbers (net.proto) that are skipped or counted by number. */
-export const INFO_FIELD = { priceInfo: 3, authToken: 6, hardware: 7, storage: 32 } as const;
+/** OrchestratorInfo field numbers (net.proto) that are selected, skipped or counted by number. */
+export const INFO_FIELD = {
+  transcoder: 1,
+  ticketParams: 2,
+  priceInfo: 3,
+  address: 4,
+  capabilities: 5,
+  authToken: 6,
+  hardware: 7,
+  storage: 32,
+  capabilitiesPrices: 33,
+} as const;
 
 /**
  * The fields discovery never reads: the auth token, the hardware (GPU maps per pipeline and model: about half of a
@@ -29,6 +39,21 @@ export function selectInfoFields(bytes: Uint8Array, keep: (field: number) => boo
   }
   return { selected: skipped.size === 0 ? bytes : concat(kept), skipped };
 }
+
+/**
+ * The fields the network listings show, as the index keeps them. Left out: the auth token, storage, node list and
+ * unknown fields (nothing shows them), and the ticket parameters, of which the listings show only the recipient. The
+ * auth token and, on-chain, the ticket parameters are new in every reply: without them, a reply whose listing did not
+ * change has the same bytes as the last one.
+ */
+export const LISTED_FIELDS: ReadonlySet<number> = new Set([
+  INFO_FIELD.transcoder,
+  INFO_FIELD.priceInfo,
+  INFO_FIELD.address,
+  INFO_FIELD.capabilities,
+  INFO_FIELD.hardware,
+  INFO_FIELD.capabilitiesPrices,
+]);
 
 /** The fields discovery reads (all but UNREAD_BY_DISCOVERY), and how many records each skipped field had. */
 export function selectReadByDiscovery(bytes: Uint8Array): { selected: Uint8Array; skipped: Map<number, number> } {

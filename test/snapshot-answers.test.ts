@@ -3,7 +3,7 @@
 // GetNetworkCapabilities and /getNetworkCapabilities decode every orchestrator's info to build theirs.
 import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { GetNetworkCapabilitiesResponseSchema, OrchestratorEntrySchema, PingResponseSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
+import { GetNetworkCapabilitiesResponseSchema, OfferSchema, OrchestratorEntrySchema, PingResponseSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
 import { OrchestratorInfoSchema } from "../src/gen/net/lp_rpc_pb.js";
 import { handleHttpRoute, networkCapabilitiesBody, type HttpRouteContext } from "../src/api/http-routes.js";
 import { encodeNetworkCapabilities } from "../src/api/network-capabilities-json.js";
@@ -100,8 +100,25 @@ describe("GetNetworkCapabilities answers", () => {
       expect(Buffer.from(await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, answer)).toString()).toBe(toJsonString(GetNetworkCapabilitiesResponseSchema, decoded));
       expect(decoded.orchestrators.every((o) => o.observation?.discoveryLatency?.nanos === 99_000_000)).toBe(true);
       expect(decoded.orchestrators.find((o) => o.uri === states[3]?.uri)?.orchUri).toBe("https://elsewhere:8935");
+      // The offers are this sweep's (new prices), not the last one's.
+      for (const entry of decoded.orchestrators) {
+        const i = states.findIndex((s) => s.uri === entry.uri);
+        expect(entry.offers.map((o) => o.price?.numerator)).toEqual([String(i + 1)]);
+      }
     }
     expect(decode).toHaveBeenCalledTimes(1);
+
+    // One more sweep in which only the observations change: the offers' encodings are reused too.
+    const offerReflection = vi.spyOn(OfferSchema.field.capability, "localName", "get");
+    const third = new NetworkSnapshot(12, 12_000, next.orchestrators.map((s) => ({ ...s, offers: [...s.offers], observation: { ...s.observation, latencyMs: 7 } })));
+    const answer = await getNetworkCapabilities(third, request);
+    const binary = Buffer.from(encodeAnswer(GetNetworkCapabilitiesResponseSchema, answer));
+    const json = Buffer.from(await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, answer)).toString();
+    expect(offerReflection).not.toHaveBeenCalled();
+    const decoded = create(GetNetworkCapabilitiesResponseSchema, { ...answer, orchestrators: [...answer.orchestrators] });
+    expect(binary.equals(Buffer.from(toBinary(GetNetworkCapabilitiesResponseSchema, decoded)))).toBe(true);
+    expect(json).toBe(toJsonString(GetNetworkCapabilitiesResponseSchema, decoded));
+    expect(decoded.orchestrators.every((o) => o.observation?.discoveryLatency?.nanos === 7_000_000 && o.offers.length === 1)).toBe(true);
   });
 
   it("keep their entries encoded, and decode them only for a caller that reads them", async () => {

@@ -1,11 +1,12 @@
 // One orchestrator's entry of the network listings (GetNetworkCapabilities, WatchNetworkCapabilities), and its
 // encodings as the listings keep them.
 //
-// An entry is two parts: its head (fields 1–8) comes from the orchestrator's info alone, and costs most (decoding the
-// info, encoding its capabilities and hardware); its tail (offers and observation) changes with every sweep. The
-// head's encodings are kept per IndexedInfo, which discovery keeps while the orchestrator lists the same: a new
-// snapshot's entries then cost their tails only. Messages encode fields in number order, so an entry's encoding is
-// its head's followed by its tail's.
+// An entry is three parts: its head (fields 1–8) comes from the orchestrator's info alone and costs most (decoding
+// the info, encoding its capabilities and hardware); its offers (field 9) are built from the info and price quotes;
+// its observation (field 10) changes with every sweep. The head's and the offers' encodings are kept per IndexedInfo,
+// which discovery keeps while the orchestrator lists the same: a new snapshot's entries then cost their observation,
+// and their offers where those changed. Messages encode fields in number order, so an entry's encoding is its parts'
+// one after the other.
 import { create, fromBinary, toBinary, toJsonString, type DescField } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { getAddress } from "ethers/address";
@@ -23,13 +24,15 @@ import type { Offer } from "../network/offers.js";
 import type { Observation, OrchestratorState } from "../network/snapshot.js";
 
 const ENTRY = OrchestratorEntrySchema.field;
-const HEAD_FIELDS: readonly DescField[] = [ENTRY.uri, ENTRY.orchUri, ENTRY.address, ENTRY.localAddress, ENTRY.capabilities, ENTRY.priceInfo, ENTRY.capabilitiesPrices, ENTRY.hardware];
-const TAIL_FIELDS: readonly DescField[] = [ENTRY.offers, ENTRY.observation];
-if (
-  HEAD_FIELDS.length + TAIL_FIELDS.length !== OrchestratorEntrySchema.fields.length ||
-  Math.max(...HEAD_FIELDS.map((f) => f.number)) > Math.min(...TAIL_FIELDS.map((f) => f.number))
-) {
-  throw new Error("listing-entries: OrchestratorEntry's fields changed; update its head and tail to match");
+/** The fields of each part, in the order the parts are written. */
+const PARTS: readonly (readonly DescField[])[] = [
+  [ENTRY.uri, ENTRY.orchUri, ENTRY.address, ENTRY.localAddress, ENTRY.capabilities, ENTRY.priceInfo, ENTRY.capabilitiesPrices, ENTRY.hardware],
+  [ENTRY.offers],
+  [ENTRY.observation],
+];
+const partFields = PARTS.flat();
+if (partFields.length !== OrchestratorEntrySchema.fields.length || partFields.some((f, i) => i > 0 && f.number <= (partFields[i - 1] as DescField).number)) {
+  throw new Error("listing-entries: OrchestratorEntry's fields changed; update its parts to match");
 }
 
 const PRICE_SOURCES = { exact: PriceSource.EXACT, listed: PriceSource.LISTED, unknown: PriceSource.UNKNOWN } as const;
@@ -78,11 +81,6 @@ function entryHead(uri: string, indexed: IndexedInfo | undefined): OrchestratorE
   });
 }
 
-/** Fields 9–10: the offers and what the gateway observed. */
-function entryTail(state: OrchestratorState): OrchestratorEntry {
-  return create(OrchestratorEntrySchema, { offers: state.offers.map(offerMessage), observation: observationMessage(state.observation) });
-}
-
 export function orchestratorEntry(state: OrchestratorState): OrchestratorEntry {
   const entry = entryHead(state.uri, state.info);
   entry.offers = state.offers.map(offerMessage);
@@ -90,22 +88,77 @@ export function orchestratorEntry(state: OrchestratorState): OrchestratorEntry {
   return entry;
 }
 
-/** An entry's head, encoded: its binary, and its JSON without the closing brace (the tail's members follow). */
-interface EncodedHead {
-  readonly uri: string;
-  binary?: Uint8Array;
-  openJson?: Buffer;
+/** Two offer lists that encode the same. */
+function sameOffers(a: readonly Offer[], b: readonly Offer[]): boolean {
+  if (a === b) return true;
+  return (
+    a.length === b.length &&
+    a.every((x, i) => {
+      const y = b[i] as Offer;
+      return (
+        x.capability === y.capability &&
+        x.capabilityId === y.capabilityId &&
+        x.modelId === y.modelId &&
+        x.warm === y.warm &&
+        x.capacity === y.capacity &&
+        x.capacityInUse === y.capacityInUse &&
+        x.runnerVersion === y.runnerVersion &&
+        x.priceSource === y.priceSource &&
+        x.price?.num === y.price?.num &&
+        x.price?.den === y.price?.den
+      );
+    })
+  );
 }
 
-/** Heads by the info they come from; the URI is checked too (an info belongs to one orchestrator). */
-const heads = new WeakMap<IndexedInfo, EncodedHead>();
+/**
+ * What an entry takes from the info and from the offers built from it, encoded: kept per IndexedInfo, which
+ * discovery keeps while the orchestrator lists the same. The offers part is kept with the offers it was encoded
+ * for, and used again only for offers that encode the same (prices and capacity may change between sweeps).
+ */
+interface KeptParts {
+  readonly uri: string;
+  headBinary?: Uint8Array;
+  /** The head's JSON members, without braces (never empty: the URI is one). */
+  headJson?: Buffer;
+  offers: readonly Offer[];
+  offersBinary?: Uint8Array;
+  /** The offers' JSON member, without braces; empty when there are none. */
+  offersJson?: Buffer;
+}
 
-function headOf(state: OrchestratorState): EncodedHead {
+const keptParts = new WeakMap<IndexedInfo, KeptParts>();
+
+function partsOf(state: OrchestratorState): KeptParts {
   const info = state.info;
-  if (info === undefined) return { uri: state.uri };
-  let head = heads.get(info);
-  if (head === undefined || head.uri !== state.uri) heads.set(info, (head = { uri: state.uri }));
-  return head;
+  if (info === undefined) return { uri: state.uri, offers: state.offers };
+  let parts = keptParts.get(info);
+  if (parts === undefined || parts.uri !== state.uri) {
+    keptParts.set(info, (parts = { uri: state.uri, offers: state.offers }));
+  } else if (!sameOffers(parts.offers, state.offers)) {
+    parts.offers = state.offers;
+    parts.offersBinary = undefined;
+    parts.offersJson = undefined;
+  }
+  return parts;
+}
+
+/** A message's JSON members, without the braces around them. */
+function jsonMembers(entry: OrchestratorEntry): Buffer {
+  return Buffer.from(toJsonString(OrchestratorEntrySchema, entry).slice(1, -1));
+}
+
+function headBinary(parts: KeptParts, state: OrchestratorState): Uint8Array {
+  parts.headBinary ??= toBinary(OrchestratorEntrySchema, entryHead(state.uri, state.info));
+  return parts.headBinary;
+}
+
+function offersPart(state: OrchestratorState): OrchestratorEntry {
+  return create(OrchestratorEntrySchema, { offers: state.offers.map(offerMessage) });
+}
+
+function observationPart(state: OrchestratorState): OrchestratorEntry {
+  return create(OrchestratorEntrySchema, { observation: observationMessage(state.observation) });
 }
 
 /**
@@ -116,32 +169,33 @@ function headOf(state: OrchestratorState): EncodedHead {
 const entryBinaries = new WeakMap<OrchestratorState, Uint8Array>();
 const entryJsons = new WeakMap<OrchestratorState, Buffer>();
 
-function headBinary(head: EncodedHead, state: OrchestratorState): Uint8Array {
-  head.binary ??= toBinary(OrchestratorEntrySchema, entryHead(state.uri, state.info));
-  return head.binary;
-}
-
 export function entryBinary(state: OrchestratorState): Uint8Array {
   let bytes = entryBinaries.get(state);
   if (bytes === undefined) {
-    bytes = Buffer.concat([headBinary(headOf(state), state), toBinary(OrchestratorEntrySchema, entryTail(state))]);
+    const parts = partsOf(state);
+    parts.offersBinary ??= toBinary(OrchestratorEntrySchema, offersPart(state));
+    bytes = Buffer.concat([headBinary(parts, state), parts.offersBinary, toBinary(OrchestratorEntrySchema, observationPart(state))]);
     entryBinaries.set(state, bytes);
   }
   return bytes;
 }
 
-const JSON_MEMBERS_SEPARATOR = Buffer.from(",");
+const OPEN = Buffer.from("{");
+const COMMA = Buffer.from(",");
+const CLOSE = Buffer.from("}");
 
 /** The entry's JSON as UTF-8: a listing's JSON is then its entries' bytes joined, not megabytes of text encoded. */
 export function entryJson(state: OrchestratorState): Buffer {
   let bytes = entryJsons.get(state);
   if (bytes === undefined) {
-    const head = headOf(state);
-    // From the head's binary rather than the info: the info is decoded once for both. The head is never empty (it
-    // has the URI), the tail never either (it has the observation).
-    head.openJson ??= Buffer.from(toJsonString(OrchestratorEntrySchema, fromBinary(OrchestratorEntrySchema, headBinary(head, state))).slice(0, -1));
-    const tail = Buffer.from(toJsonString(OrchestratorEntrySchema, entryTail(state)));
-    bytes = Buffer.concat([head.openJson, JSON_MEMBERS_SEPARATOR, tail.subarray(1)]);
+    const parts = partsOf(state);
+    // From the head's binary rather than the info: the info is decoded once for both.
+    parts.headJson ??= jsonMembers(fromBinary(OrchestratorEntrySchema, headBinary(parts, state)));
+    parts.offersJson ??= jsonMembers(offersPart(state));
+    // The observation is always there (as a member, even when empty).
+    const observation = jsonMembers(observationPart(state));
+    const offers = parts.offersJson.length > 0 ? [COMMA, parts.offersJson] : [];
+    bytes = Buffer.concat([OPEN, parts.headJson, ...offers, COMMA, observation, CLOSE]);
     entryJsons.set(state, bytes);
   }
   return bytes;
@@ -152,19 +206,31 @@ export function decodedEntry(state: OrchestratorState): OrchestratorEntry {
   return fromBinary(OrchestratorEntrySchema, entryBinary(state));
 }
 
+/** The kept parts `state`'s entry was built from, if they are still those (a later snapshot's offers may differ). */
+function partsBehind(state: OrchestratorState): KeptParts | undefined {
+  const parts = state.info === undefined ? undefined : keptParts.get(state.info);
+  return parts !== undefined && parts.uri === state.uri && sameOffers(parts.offers, state.offers) ? parts : undefined;
+}
+
 /**
- * From now on, `state`'s entry (and its head) are views into `bytes`, the same bytes in a listing kept whole: one
- * copy of them, not two. `bytes` must be what entryBinary gave.
+ * From now on, `state`'s entry (and the parts kept with its info) are views into `bytes`, the same bytes in a listing
+ * kept whole: one copy of them, not two. `bytes` must be what entryBinary gave.
  */
 export function keepBinaryEntryIn(state: OrchestratorState, bytes: Uint8Array): void {
   entryBinaries.set(state, bytes);
-  const head = headOf(state);
-  if (head.binary !== undefined) head.binary = bytes.subarray(0, head.binary.length);
+  const parts = partsBehind(state);
+  if (parts?.headBinary === undefined || parts.offersBinary === undefined) return;
+  const headEnd = parts.headBinary.length;
+  parts.headBinary = bytes.subarray(0, headEnd);
+  parts.offersBinary = bytes.subarray(headEnd, headEnd + parts.offersBinary.length);
 }
 
 /** As keepBinaryEntryIn, for the entry's JSON (what entryJson gave). */
 export function keepJsonEntryIn(state: OrchestratorState, bytes: Buffer): void {
   entryJsons.set(state, bytes);
-  const head = headOf(state);
-  if (head.openJson !== undefined) head.openJson = bytes.subarray(0, head.openJson.length);
+  const parts = partsBehind(state);
+  if (parts?.headJson === undefined || parts.offersJson === undefined) return;
+  const headEnd = OPEN.length + parts.headJson.length;
+  parts.headJson = bytes.subarray(OPEN.length, headEnd);
+  if (parts.offersJson.length > 0) parts.offersJson = bytes.subarray(headEnd + COMMA.length, headEnd + COMMA.length + parts.offersJson.length);
 }

@@ -1,10 +1,15 @@
 // Answers derived from a whole snapshot are built once per snapshot (GetNetworkCapabilities: once per orchestrator's
 // entry, whatever the filter), and the unary fast paths encode a reusable answer once per format:
 // GetNetworkCapabilities and /getNetworkCapabilities decode every orchestrator's info to build theirs.
-import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { GetNetworkCapabilitiesResponseSchema, OfferSchema, OrchestratorEntrySchema, PingResponseSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
-import { OrchestratorInfoSchema } from "../src/gen/net/lp_rpc_pb.js";
+import { OrchestratorInfoSchema, OrchestratorRequestSchema, TicketParamsSchema, type OrchestratorInfo } from "../src/gen/net/lp_rpc_pb.js";
+import { getAddress } from "ethers/address";
+import { orchestratorEntry } from "../src/api/listing-entries.js";
+import { DEFAULT_DEVNET_SPECS } from "../src/devnet/network.js";
+import { orchestratorInfoFor } from "../src/devnet/orchestrator-info.js";
+import { decodeReceivedInfo } from "../src/orchestrator/orchestrator-client.js";
 import { handleHttpRoute, networkCapabilitiesBody, type HttpRouteContext } from "../src/api/http-routes.js";
 import { encodeNetworkCapabilities } from "../src/api/network-capabilities-json.js";
 import { getNetworkCapabilities } from "../src/api/network-capabilities.js";
@@ -55,14 +60,14 @@ describe("SnapshotMemo.getAsync", () => {
 });
 
 describe("GetNetworkCapabilities answers", () => {
-  it("build each orchestrator's entry once per snapshot, whatever the filter, decoding each info once", async () => {
-    const decode = vi.spyOn(IndexedInfo.prototype, "decode");
+  it("build each orchestrator's entry once per snapshot, whatever the filter, reading each info once", async () => {
+    const read = vi.spyOn(IndexedInfo.prototype, "records");
     const first = snapshot(1);
     const all = await getNetworkCapabilities(first, { capability: "", includeUnreachable: false });
     expect(all.orchestrators.map((o) => o.uri)).toEqual(["https://a:8935", "https://bb:8935"]);
-    expect(decode).toHaveBeenCalledTimes(2);
+    expect(read).toHaveBeenCalledTimes(2);
     const again = await getNetworkCapabilities(first, { capability: "", includeUnreachable: false });
-    expect(decode).toHaveBeenCalledTimes(2);
+    expect(read).toHaveBeenCalledTimes(2);
     // The listing of every usable orchestrator is kept whole: the same bytes for every call.
     expect(encodeAnswer(GetNetworkCapabilitiesResponseSchema, again)).toBe(encodeAnswer(GetNetworkCapabilitiesResponseSchema, all));
     expect(await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, again)).toBe(await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, all));
@@ -72,11 +77,11 @@ describe("GetNetworkCapabilities answers", () => {
     const llm = await getNetworkCapabilities(first, { capability: "llm", includeUnreachable: true });
     expect(llm.orchestrators.map((o) => o.uri)).toEqual(["https://bb:8935", "https://ccc:8935"]);
     expect((await getNetworkCapabilities(first, { capability: "llm", includeUnreachable: false })).orchestrators.map((o) => o.uri)).toEqual(["https://bb:8935"]);
-    expect(decode).toHaveBeenCalledTimes(3);
+    expect(read).toHaveBeenCalledTimes(3);
 
     const next = await getNetworkCapabilities(snapshot(2), { capability: "", includeUnreachable: false });
     expect(next.snapshotVersion).toBe(2n);
-    expect(decode).toHaveBeenCalledTimes(5);
+    expect(read).toHaveBeenCalledTimes(5);
   });
 
   it("reuse an orchestrator's info part in the next snapshot while it lists the same, and only then", async () => {
@@ -92,7 +97,7 @@ describe("GetNetworkCapabilities answers", () => {
       11_000,
       states.map((s, i) => ({ ...s, info: i === 3 ? changed : s.info, offers: [byocOffer(s.uri, "llm", weiPerUnit(BigInt(i + 1), 1n))], observation: { ...s.observation, latencyMs: 99 } })),
     );
-    const decode = vi.spyOn(IndexedInfo.prototype, "decode");
+    const read = vi.spyOn(IndexedInfo.prototype, "records");
     for (const filter of [request, { capability: "llm", includeUnreachable: false }]) {
       const answer = await getNetworkCapabilities(next, filter);
       const decoded = create(GetNetworkCapabilitiesResponseSchema, { ...answer, orchestrators: [...answer.orchestrators] });
@@ -106,7 +111,7 @@ describe("GetNetworkCapabilities answers", () => {
         expect(entry.offers.map((o) => o.price?.numerator)).toEqual([String(i + 1)]);
       }
     }
-    expect(decode).toHaveBeenCalledTimes(1);
+    expect(read).toHaveBeenCalledTimes(1);
 
     // One more sweep in which only the observations change: the offers' encodings are reused too.
     const offerReflection = vi.spyOn(OfferSchema.field.capability, "localName", "get");
@@ -119,6 +124,42 @@ describe("GetNetworkCapabilities answers", () => {
     expect(binary.equals(Buffer.from(toBinary(GetNetworkCapabilitiesResponseSchema, decoded)))).toBe(true);
     expect(json).toBe(toJsonString(GetNetworkCapabilitiesResponseSchema, decoded));
     expect(decoded.orchestrators.every((o) => o.observation?.discoveryLatency?.nanos === 7_000_000 && o.offers.length === 1)).toBe(true);
+  });
+
+  it("copy each info's messages into its entry as they arrived: the entry a decode of the info would build", async () => {
+    // Every simulated orchestrator's info (capabilities with per-model constraints, prices, hardware with GPU maps),
+    // with ticket parameters, and one whose hardware does not decode (discovery leaves it undecoded).
+    const infos = DEFAULT_DEVNET_SPECS.map((spec, i) =>
+      orchestratorInfoFor(spec, { serviceUri: `https://127.0.0.1:${9000 + i}`, address: new Uint8Array(20).fill(i + 1) }, create(OrchestratorRequestSchema, {})),
+    );
+    infos[0] = { ...(infos[0] as OrchestratorInfo), ticketParams: create(TicketParamsSchema, { recipient: new Uint8Array(20).fill(0xee) }) };
+    const badHardware = Uint8Array.from([(7 << 3) | 2, 2, 0x08, 0xff]);
+    const states: OrchestratorState[] = infos.map((info, i) => {
+      const reply = toBinary(OrchestratorInfoSchema, info);
+      const received = decodeReceivedInfo(i === 1 ? Buffer.concat([reply, badHardware]) : reply);
+      return { ...state(`devnet${i}`, "llm"), info: new IndexedInfo(received.bytes, received.info) };
+    });
+    const snapshot = new NetworkSnapshot(14, 14_000, states);
+    const answer = await getNetworkCapabilities(snapshot, { capability: "", includeUnreachable: false });
+    const decoded = create(GetNetworkCapabilitiesResponseSchema, { ...answer, orchestrators: [...answer.orchestrators] });
+    expect(Buffer.from(encodeAnswer(GetNetworkCapabilitiesResponseSchema, answer)).equals(Buffer.from(toBinary(GetNetworkCapabilitiesResponseSchema, decoded)))).toBe(true);
+    expect(decoded.orchestrators).toEqual(states.map(orchestratorEntry));
+    expect(decoded.orchestrators[0]?.address).toBe(getAddress(`0x${"ee".repeat(20)}`));
+    expect(decoded.orchestrators[0]?.hardware.length).toBeGreaterThan(0);
+    expect(decoded.orchestrators[1]?.hardware).toEqual([]);
+    expect(decoded.orchestrators[1]?.capabilities).toEqual(infos[1]?.capabilities);
+  });
+
+  it("take a field an info repeats as a decode does: the last scalar, every message merged", async () => {
+    const first = create(OrchestratorInfoSchema, { transcoder: "https://a:8935", address: new Uint8Array(20).fill(1), capabilities: { version: "0.8.7" } });
+    const second = create(OrchestratorInfoSchema, { address: new Uint8Array(20).fill(2), capabilities: { bitstring: [5n] } });
+    const reply = Buffer.concat([toBinary(OrchestratorInfoSchema, first), toBinary(OrchestratorInfoSchema, second)]);
+    const info = fromBinary(OrchestratorInfoSchema, reply);
+    const repeated: OrchestratorState = { ...state("twice", "llm"), info: new IndexedInfo(reply, info) };
+    const answer = await getNetworkCapabilities(new NetworkSnapshot(15, 15_000, [repeated]), { capability: "", includeUnreachable: false });
+    expect(answer.orchestrators).toEqual([orchestratorEntry(repeated)]);
+    expect(answer.orchestrators[0]?.localAddress).toBe(getAddress(`0x${"02".repeat(20)}`));
+    expect(answer.orchestrators[0]?.capabilities).toEqual(info.capabilities);
   });
 
   it("keep their entries encoded, and decode them only for a caller that reads them", async () => {

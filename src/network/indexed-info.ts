@@ -3,6 +3,7 @@
 // capabilities is tens of small objects (maps of maps, bigints) and ~20 KB of heap; its bytes are ~3 KB. At 10,000
 // orchestrators that is the difference between fitting in a few hundred MB and not.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { getAddress } from "ethers/address";
 import { hexlify } from "ethers/utils";
 import { OrchestratorInfoSchema, TicketParamsSchema, type OrchestratorInfo } from "../gen/net/lp_rpc_pb.js";
@@ -15,8 +16,8 @@ export class IndexedInfo {
   readonly transcoder: string;
   /** capabilities.version: the go-livepeer version the orchestrator reports ("" when not advertised). */
   readonly version: string;
-  /** ticket_params.recipient when the reply had ticket parameters: the listings show it. */
-  private readonly recipient: Uint8Array | undefined;
+  /** ticket_params.recipient when the reply had ticket parameters: the listings show it. Shared: do not modify. */
+  readonly recipient: Uint8Array | undefined;
   /** The 20-byte account tickets pay: ticket_params.recipient, else the node address; undefined when neither. */
   private readonly payee: Uint8Array | undefined;
   private payeeChecksummed: string | undefined;
@@ -67,6 +68,27 @@ export class IndexedInfo {
     }
     if (this.recipient !== undefined) info.ticketParams = create(TicketParamsSchema, { recipient: this.recipient });
     return info;
+  }
+
+  /**
+   * The payloads of the listed fields' length-delimited records, by field number, in the order they arrived: for
+   * copying the info's messages into the listings without decoding them. Not checked beyond what discovery decoded
+   * (not the hardware, see UNREAD_BY_DISCOVERY).
+   */
+  records(): Map<number, Uint8Array[]> {
+    const records = new Map<number, Uint8Array[]>();
+    const reader = new BinaryReader(this.bytes);
+    while (reader.pos < reader.len) {
+      const [field, wireType] = reader.tag();
+      if (wireType !== WireType.LengthDelimited) {
+        reader.skip(wireType, field);
+        continue;
+      }
+      let kept = records.get(field);
+      if (kept === undefined) records.set(field, (kept = []));
+      kept.push(reader.bytes());
+    }
+    return records;
   }
 
   /** The payee as lower-case 0x-hex, or "": for comparing payees without the checksum's keccak. */

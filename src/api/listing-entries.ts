@@ -3,10 +3,9 @@
 //
 // An entry is three parts: its head (fields 1–8) comes from the orchestrator's info alone (its messages copied as
 // they arrived); its offers (field 9) are built from the info and price quotes; its observation (field 10) changes
-// with every sweep. The head's and the offers' encodings are kept per IndexedInfo,
-// which discovery keeps while the orchestrator lists the same: a new snapshot's entries then cost their observation,
-// and their offers where those changed. Messages encode fields in number order, so an entry's encoding is its parts'
-// one after the other.
+// with every sweep. The head's and the offers' encodings are kept per IndexedInfo, which discovery keeps while the
+// orchestrator lists the same: a new snapshot's entries then cost their observation, and their offers where those
+// changed. Messages encode fields in number order, so an entry's encoding is its parts' one after the other.
 import { create, fromBinary, toBinary, toJsonString, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";

@@ -54,6 +54,15 @@ async function inUseMb(): Promise<number> {
   return (usage.heapUsed + usage.external) / 1e6;
 }
 
+/** One call of each listing of every usable orchestrator on `snapshot`, timed: gRPC, Connect JSON, go-livepeer JSON. */
+async function listingsOf(snapshot: NetworkSnapshot): Promise<string> {
+  const request = { capability: "", includeUnreachable: false };
+  const grpc = await timed(async () => encodeAnswer(GetNetworkCapabilitiesResponseSchema, await getNetworkCapabilities(snapshot, request)).length);
+  const connectJson = await timed(async () => (await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, await getNetworkCapabilities(snapshot, request))).length);
+  const json = await timed(async () => (await networkCapabilitiesBody(snapshot)).length);
+  return `GetNetworkCapabilities for gRPC ${grpc}; for Connect JSON ${connectJson}; go-livepeer JSON ${json}`;
+}
+
 /**
  * A listing per capability, in both formats. In a function of its own: a variable of a loop that awaits stays in the
  * async function's context after the loop, and would keep the last answer's encodings in the reading.
@@ -69,18 +78,7 @@ async function listEveryCapability(snapshot: NetworkSnapshot): Promise<void> {
 try {
   const snapshot = await discovery.refreshNow();
   const indexOnly = await inUseMb();
-  for (let call = 1; call <= 3; call++) {
-    const grpc = await timed(async () => {
-      const answer = await getNetworkCapabilities(snapshot, { capability: "", includeUnreachable: false });
-      return encodeAnswer(GetNetworkCapabilitiesResponseSchema, answer).length;
-    });
-    const connectJson = await timed(async () => {
-      const answer = await getNetworkCapabilities(snapshot, { capability: "", includeUnreachable: false });
-      return (await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, answer)).length;
-    });
-    const json = await timed(async () => (await networkCapabilitiesBody(snapshot)).length);
-    console.log(`call ${call}: GetNetworkCapabilities for gRPC ${grpc}; for Connect JSON ${connectJson}; go-livepeer JSON ${json}`);
-  }
+  for (let call = 1; call <= 3; call++) console.log(`call ${call}: ${await listingsOf(snapshot)}`);
   if (gc !== undefined) {
     const afterCalls = await inUseMb();
     await listEveryCapability(snapshot);
@@ -95,11 +93,7 @@ try {
   console.log(`connect-node's JSON encoding of the same answer, per call: ${perCall}`);
   // The next sweep's snapshot: orchestrators that list the same keep their IndexedInfo, so their entries' info part
   // is not worked out again.
-  const next = await discovery.refreshNow();
-  const grpc = await timed(async () => encodeAnswer(GetNetworkCapabilitiesResponseSchema, await getNetworkCapabilities(next, { capability: "", includeUnreachable: false })).length);
-  const connectJson = await timed(async () => (await encodeJsonAnswer(GetNetworkCapabilitiesResponseSchema, await getNetworkCapabilities(next, { capability: "", includeUnreachable: false }))).length);
-  const json = await timed(async () => (await networkCapabilitiesBody(next)).length);
-  console.log(`first calls after the next sweep: GetNetworkCapabilities for gRPC ${grpc}; for Connect JSON ${connectJson}; go-livepeer JSON ${json}`);
+  console.log(`first calls after the next sweep: ${await listingsOf(await discovery.refreshNow())}`);
 } finally {
   answering.close();
   await discovery.stop();

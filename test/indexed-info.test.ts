@@ -25,6 +25,21 @@ describe("IndexedInfo", () => {
     expect(indexed.decode()).toEqual(info);
   });
 
+  it("keeps its own copy of a reply that lies in a larger buffer, also when every field is listed", () => {
+    const info = create(OrchestratorInfoSchema, { transcoder: "https://orch.example:8935", capabilities: { version: "0.8.8" } });
+    const encoded = toBinary(OrchestratorInfoSchema, info);
+    const pool = new Uint8Array(encoded.length + 64).fill(0xee);
+    pool.set(encoded, 32);
+    const reply = pool.subarray(32, 32 + encoded.length);
+    const received = decodeReceivedInfo(reply);
+    const indexed = new IndexedInfo(received.bytes, received.info);
+    expect(indexed.bytes).toEqual(encoded);
+    expect(indexed.bytes.buffer).not.toBe(pool.buffer);
+    expect(indexed.bytes.buffer.byteLength).toBe(encoded.length);
+    pool.fill(0);
+    expect(indexed.decode()).toEqual(info);
+  });
+
   it("leaves out, rather than fails on, a field discovery did not decode and that does not decode", () => {
     const info = create(OrchestratorInfoSchema, { transcoder: "https://orch.example:8935", capabilities: { version: "0.8.8" } });
     // hardware (field 7) as a length-delimited record whose contents are not a HardwareInformation (a cut varint).

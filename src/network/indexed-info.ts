@@ -24,7 +24,9 @@ export class IndexedInfo {
 
   /** `info` must be the decoding of `reply`; only the fields above are read from it, and it is not kept. */
   constructor(reply: Uint8Array, info: OrchestratorInfo) {
-    this.bytes = selectInfoFields(reply, (field) => LISTED_FIELDS.has(field)).selected;
+    const selected = selectInfoFields(reply, (field) => LISTED_FIELDS.has(field)).selected;
+    // Copied when it is (a view into) the reply: that would keep all of it, and the buffer grpc-js carved it from.
+    this.bytes = selected.buffer === reply.buffer ? Uint8Array.from(selected) : selected;
     this.transcoder = info.transcoder;
     this.version = info.capabilities?.version ?? "";
     // Copied: views into the reply would keep all of it, and a caller's message may share its buffers.

@@ -26,9 +26,9 @@ export function decodePriceInfoOnly(bytes: Uint8Array): OrchestratorInfo {
 }
 
 /**
- * A reply to GetOrchestrator: the exact bytes it arrived in (which the index keeps), and its decoding without the
- * fields discovery never reads (UNREAD_BY_DISCOVERY: `info.hardware` is empty), with how many hardware entries the
- * reply had.
+ * A reply to GetOrchestrator: the bytes it arrived in (the index copies the fields it lists), and its decoding
+ * without the fields discovery never reads (UNREAD_BY_DISCOVERY: `info.hardware` is empty), with how many hardware
+ * entries the reply had.
  */
 export interface ReceivedInfo {
   readonly info: OrchestratorInfo;
@@ -37,11 +37,10 @@ export interface ReceivedInfo {
 }
 
 /**
- * The reply decoded from a copy of its bytes: grpc-js hands over a Buffer that may be a slice of a larger pooled
- * one, which a kept slice would hold on to whole; and the decoded bytes fields are views into the same copy.
+ * The reply decoded where it lies: the decoded bytes fields are views into it. Neither is kept beyond the call
+ * (IndexedInfo copies what it keeps), so the reply dies young; a copy here was one more malloc'd block per reply.
  */
-export function decodeReceivedInfo(buffer: Uint8Array): ReceivedInfo {
-  const bytes = new Uint8Array(buffer);
+export function decodeReceivedInfo(bytes: Uint8Array): ReceivedInfo {
   const { selected, skipped } = selectReadByDiscovery(bytes);
   return { info: fromBinary(OrchestratorInfoSchema, selected), bytes, hardwareEntries: skipped.get(INFO_FIELD.hardware) ?? 0 };
 }

@@ -5,8 +5,10 @@ import { describe, expect, it } from "vitest";
 import { OrchestratorInfoSchema } from "../src/gen/net/lp_rpc_pb.js";
 import { compareGoStrings, goInteger, goString, parseGoJson } from "../src/api/gojson.js";
 import {
+  AROUND_ORCHESTRATORS,
   CAPABILITY_NAMES_JSON,
   encodeNetworkCapabilities,
+  encodeNetworkCapabilitiesOrchestrator,
   goAddressHex,
 } from "../src/api/network-capabilities-json.js";
 
@@ -150,6 +152,17 @@ describe("encodeNetworkCapabilities: the orchestrator list", () => {
       orchestrator({ transcoder: "https://a:1" }),
     ]);
     expect(body.indexOf("https://z:1")).toBeLessThan(body.indexOf("https://a:1"));
+  });
+});
+
+describe("AROUND_ORCHESTRATORS", () => {
+  it("is the body's text around its orchestrators, joined by commas, for none, one and several", () => {
+    const orchestrators = [{ transcoder: "https://z:1" }, { transcoder: "https://a:1", address: new Uint8Array(20) }, {}].map(orchestrator);
+    for (const count of [0, 1, 2, 3]) {
+      const listed = orchestrators.slice(0, count);
+      const joined = AROUND_ORCHESTRATORS.before + listed.map(encodeNetworkCapabilitiesOrchestrator).join(",") + AROUND_ORCHESTRATORS.after;
+      expect(joined).toBe(encodeNetworkCapabilities(listed));
+    }
   });
 });
 

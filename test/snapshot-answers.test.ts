@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { GetNetworkCapabilitiesResponseSchema, OfferSchema, OrchestratorEntrySchema, PingResponseSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
 import { OrchestratorInfoSchema, OrchestratorRequestSchema, TicketParamsSchema, type OrchestratorInfo } from "../src/gen/net/lp_rpc_pb.js";
 import { getAddress } from "ethers/address";
-import { orchestratorEntry } from "../src/api/listing-entries.js";
+import { entryByDecoding } from "./support/entry-by-decoding.js";
 import { DEFAULT_DEVNET_SPECS } from "../src/devnet/network.js";
 import { orchestratorInfoFor } from "../src/devnet/orchestrator-info.js";
 import { decodeReceivedInfo } from "../src/orchestrator/orchestrator-client.js";
@@ -143,7 +143,7 @@ describe("GetNetworkCapabilities answers", () => {
     const answer = await getNetworkCapabilities(snapshot, { capability: "", includeUnreachable: false });
     const decoded = create(GetNetworkCapabilitiesResponseSchema, { ...answer, orchestrators: [...answer.orchestrators] });
     expect(Buffer.from(encodeAnswer(GetNetworkCapabilitiesResponseSchema, answer)).equals(Buffer.from(toBinary(GetNetworkCapabilitiesResponseSchema, decoded)))).toBe(true);
-    expect(decoded.orchestrators).toEqual(states.map(orchestratorEntry));
+    expect(decoded.orchestrators).toEqual(states.map(entryByDecoding));
     expect(decoded.orchestrators[0]?.address).toBe(getAddress(`0x${"ee".repeat(20)}`));
     expect(decoded.orchestrators[0]?.hardware.length).toBeGreaterThan(0);
     expect(decoded.orchestrators[1]?.hardware).toEqual([]);
@@ -157,7 +157,7 @@ describe("GetNetworkCapabilities answers", () => {
     const info = fromBinary(OrchestratorInfoSchema, reply);
     const repeated: OrchestratorState = { ...state("twice", "llm"), info: new IndexedInfo(reply, info) };
     const answer = await getNetworkCapabilities(new NetworkSnapshot(15, 15_000, [repeated]), { capability: "", includeUnreachable: false });
-    expect(answer.orchestrators).toEqual([orchestratorEntry(repeated)]);
+    expect(answer.orchestrators).toEqual([entryByDecoding(repeated)]);
     expect(answer.orchestrators[0]?.localAddress).toBe(getAddress(`0x${"02".repeat(20)}`));
     expect(answer.orchestrators[0]?.capabilities).toEqual(info.capabilities);
   });

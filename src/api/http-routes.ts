@@ -7,7 +7,7 @@ import { SnapshotMemo } from "../network/snapshot-memo.js";
 import { formatPrice } from "../network/price.js";
 import { joinBytes } from "../util/join-bytes.js";
 import { mapInSlices } from "../util/slices.js";
-import { encodeNetworkCapabilitiesOrchestrator, networkCapabilitiesJson } from "./network-capabilities-json.js";
+import { AROUND_ORCHESTRATORS, encodeNetworkCapabilitiesOrchestrator } from "./network-capabilities-json.js";
 
 /** The part of Node's HTTP/1.1 and HTTP/2 request and response objects these routes use. */
 interface Request {
@@ -54,12 +54,8 @@ function bodyPart(info: IndexedInfo): Buffer {
   return part;
 }
 
-/** The body's text before and after its orchestrators, which are its last field. */
-const AROUND_ORCHESTRATORS = (() => {
-  const empty = networkCapabilitiesJson([]);
-  const at = empty.lastIndexOf("[]") + 1;
-  return { before: Buffer.from(empty.slice(0, at)), after: Buffer.from(empty.slice(at)) };
-})();
+const BEFORE_ORCHESTRATORS = Buffer.from(AROUND_ORCHESTRATORS.before);
+const AFTER_ORCHESTRATORS = Buffer.from(AROUND_ORCHESTRATORS.after);
 const COMMA = Buffer.from(",");
 
 /**
@@ -71,7 +67,7 @@ export function networkCapabilitiesBody(snapshot: NetworkSnapshot): Promise<Buff
   return networkCapabilitiesBodies.getAsync(snapshot, "", async () => {
     const infos = snapshot.usableOrchestrators().flatMap((state) => (state.info ? [state.info] : []));
     const parts = await mapInSlices(infos, bodyPart);
-    const { bytes, starts } = joinBytes(AROUND_ORCHESTRATORS.before, parts, COMMA, AROUND_ORCHESTRATORS.after);
+    const { bytes, starts } = joinBytes(BEFORE_ORCHESTRATORS, parts, COMMA, AFTER_ORCHESTRATORS);
     for (const [i, info] of infos.entries()) {
       const start = starts[i] as number;
       bodyParts.set(info, bytes.subarray(start, start + (parts[i] as Buffer).length));

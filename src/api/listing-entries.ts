@@ -8,7 +8,7 @@
 // changed. Messages encode fields in number order, so an entry's encoding is its parts' one after the other.
 import { create, fromBinary, toBinary, toJsonString, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { getAddress } from "ethers/address";
 import { hexlify } from "ethers/utils";
 import {
@@ -24,6 +24,7 @@ import type { IndexedInfo } from "../network/indexed-info.js";
 import { INFO_FIELD } from "../network/info-fields.js";
 import type { Offer } from "../network/offers.js";
 import type { Observation, OrchestratorState } from "../network/snapshot.js";
+import { wholeMilliseconds } from "./health-messages.js";
 
 const ENTRY = OrchestratorEntrySchema.field;
 /** The fields of each part, in the order the parts are written. */
@@ -39,7 +40,7 @@ if (partFields.length !== OrchestratorEntrySchema.fields.length || partFields.so
 
 const PRICE_SOURCES = { exact: PriceSource.EXACT, listed: PriceSource.LISTED, unknown: PriceSource.UNKNOWN } as const;
 
-function offerMessage(offer: Offer): OfferMessage {
+export function offerMessage(offer: Offer): OfferMessage {
   return create(OfferSchema, {
     capability: offer.capability,
     capabilityId: offer.capabilityId,
@@ -53,10 +54,10 @@ function offerMessage(offer: Offer): OfferMessage {
   });
 }
 
-function observationMessage(observation: Observation) {
+export function observationMessage(observation: Observation) {
   return create(ObservationSchema, {
     lastSeen: observation.lastSeen !== undefined ? timestampFromMs(observation.lastSeen) : undefined,
-    discoveryLatency: observation.latencyMs !== undefined ? durationFromMs(Math.round(observation.latencyMs)) : undefined,
+    discoveryLatency: observation.latencyMs !== undefined ? wholeMilliseconds(observation.latencyMs) : undefined,
     lastError: observation.lastError ?? "",
     lastErrorTime: observation.lastErrorTime !== undefined ? timestampFromMs(observation.lastErrorTime) : undefined,
     consecutiveFailures: observation.consecutiveFailures,
@@ -64,30 +65,8 @@ function observationMessage(observation: Observation) {
   });
 }
 
-function checksummed(bytes: Uint8Array | undefined): string {
+export function checksummed(bytes: Uint8Array | undefined): string {
   return bytes && bytes.length === 20 ? getAddress(hexlify(bytes)) : "";
-}
-
-/** Fields 1–8: the orchestrator's URI and what its info lists. */
-function entryHead(uri: string, indexed: IndexedInfo | undefined): OrchestratorEntry {
-  const info = indexed?.decode();
-  return create(OrchestratorEntrySchema, {
-    uri,
-    orchUri: info?.transcoder ?? "",
-    address: checksummed(info?.ticketParams?.recipient),
-    localAddress: checksummed(info?.address),
-    capabilities: info?.capabilities,
-    priceInfo: info?.priceInfo,
-    capabilitiesPrices: info?.capabilitiesPrices ?? [],
-    hardware: info?.hardware ?? [],
-  });
-}
-
-export function orchestratorEntry(state: OrchestratorState): OrchestratorEntry {
-  const entry = entryHead(state.uri, state.info);
-  entry.offers = state.offers.map(offerMessage);
-  entry.observation = observationMessage(state.observation);
-  return entry;
 }
 
 /** Two offer lists that encode the same. */
@@ -151,7 +130,7 @@ function jsonMembers(entry: OrchestratorEntry): Buffer {
 }
 
 function headBinary(parts: KeptParts, state: OrchestratorState): Uint8Array {
-  parts.headBinary ??= state.info === undefined ? toBinary(OrchestratorEntrySchema, entryHead(state.uri, undefined)) : encodeHead(state.uri, state.info);
+  parts.headBinary ??= encodeHead(state.uri, state.info);
   return parts.headBinary;
 }
 
@@ -175,12 +154,14 @@ function decodes(schema: DescMessage): (bytes: Uint8Array) => boolean {
 }
 
 /**
- * Fields 1–8 encoded from the info's bytes: its messages are copied as they arrived, under the entry's field numbers,
- * rather than decoded and encoded again (through protobuf-es, encoding an entry's capabilities and hardware took
- * ~350 µs of the ~480 an entry cost). The hardware, which discovery does not decode, is checked here: when a record
- * does not decode, the entry has no hardware, as when the info is decoded whole (IndexedInfo.decode).
+ * Fields 1–8: the orchestrator's URI and what its info lists. Encoded from the info's bytes: its messages are copied
+ * as they arrived, under the entry's field numbers, rather than decoded and encoded again (through protobuf-es,
+ * encoding an entry's capabilities and hardware took ~350 µs of the ~480 an entry cost). The hardware, which discovery
+ * does not decode, is checked here: when a record does not decode, the entry has no hardware, as when the info is
+ * decoded whole (IndexedInfo.decode).
  */
-function encodeHead(uri: string, info: IndexedInfo): Uint8Array {
+function encodeHead(uri: string, info: IndexedInfo | undefined): Uint8Array {
+  if (info === undefined) return toBinary(OrchestratorEntrySchema, create(OrchestratorEntrySchema, { uri }));
   const records = info.records();
   const messages = (field: number) => records.get(field) ?? [];
   const hardware = messages(INFO_FIELD.hardware);

@@ -21,6 +21,7 @@ import {
   goMap,
   goString,
   goStruct,
+  type GoField,
   nullableDecodedSlice,
   nullablePointer,
   omitEmptyBool,
@@ -142,10 +143,25 @@ export function encodeNetworkCapabilities(orchestrators: readonly NetworkCapabil
   return networkCapabilitiesJson(orchestrators === null ? null : orchestrators.map(encodeNetworkCapabilitiesOrchestrator));
 }
 
+/** The body's fields, in Go's declaration order: the orchestrators come last. */
+function networkCapabilitiesFields(encodedOrchestrators: string): GoField[] {
+  return [
+    ["capabilities_names", CAPABILITY_NAMES_JSON],
+    ["orchestrators", encodedOrchestrators],
+  ];
+}
+
 /** The same body around orchestrators already encoded one by one (encodeNetworkCapabilitiesOrchestrator). */
 export function networkCapabilitiesJson(encodedOrchestrators: readonly string[] | null): string {
-  return goStruct([
-    ["capabilities_names", CAPABILITY_NAMES_JSON],
-    ["orchestrators", encodedOrchestrators === null ? "null" : goArray(encodedOrchestrators)],
-  ]);
+  return goStruct(networkCapabilitiesFields(encodedOrchestrators === null ? "null" : goArray(encodedOrchestrators)));
 }
+
+/**
+ * The body's text before and after its list of orchestrators: the body is `before`, the orchestrators encoded
+ * one by one and joined by commas, then `after` (for a body joined from parts kept per orchestrator). Split at a NUL,
+ * which the encoded JSON cannot hold otherwise (goString escapes control characters).
+ */
+export const AROUND_ORCHESTRATORS: { readonly before: string; readonly after: string } = (() => {
+  const [before, after] = goStruct(networkCapabilitiesFields(goArray(["\u0000"]))).split("\u0000") as [string, string];
+  return { before, after };
+})();

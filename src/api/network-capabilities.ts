@@ -54,7 +54,7 @@ export async function getNetworkCapabilities(
     return listing(others, orchestrators, binary, json);
   }
   const entries = await mapInSlices(orchestrators, entryBinary);
-  const binary = listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others));
+  const binary = listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others)).bytes;
   const json = async () => listingJson(await mapInSlices(orchestrators, entryJson), toJsonString(GetNetworkCapabilitiesResponseSchema, others)).bytes;
   return listing(others, orchestrators, binary, json);
 }
@@ -96,15 +96,12 @@ const wholeListings = new SnapshotMemo<Promise<Uint8Array>>();
 async function wholeListingBinary(snapshot: NetworkSnapshot, others: GetNetworkCapabilitiesResponse): Promise<Uint8Array> {
   const states = snapshot.usableOrchestrators();
   const entries = await mapInSlices(states, entryBinary);
-  const whole = listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others));
-  let at = 0;
+  const { bytes, starts } = listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others));
   for (const [i, state] of states.entries()) {
-    const length = (entries[i] as Uint8Array).length;
-    at += 1 + varintLength(length); // the field's tag (one byte: field 1) and the entry's length
-    keepBinaryEntryIn(state, whole.subarray(at, at + length));
-    at += length;
+    const start = starts[i] as number;
+    keepBinaryEntryIn(state, bytes.subarray(start, start + (entries[i] as Uint8Array).length));
   }
-  return whole;
+  return bytes;
 }
 
 /** The whole listing's JSON; from then on, each entry's JSON kept is a view into it. */
@@ -119,17 +116,24 @@ async function wholeListingJson(snapshot: NetworkSnapshot, others: GetNetworkCap
   return bytes;
 }
 
-function varintLength(value: number): number {
-  let bytes = 1;
-  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) bytes++;
-  return bytes;
-}
-
-/** The answer's encoding as toBinary writes it: each entry as field 1, then the other fields in field order. */
-function listingBinary(entries: readonly Uint8Array[], otherFields: Uint8Array): Uint8Array {
-  const writer = new BinaryWriter();
-  for (const bytes of entries) writer.tag(ORCHESTRATORS_FIELD, WireType.LengthDelimited).bytes(bytes);
-  return writer.raw(otherFields).finish();
+/**
+ * The answer's encoding as toBinary writes it: each entry as field 1, then the other fields in field order; and where
+ * each entry starts in it.
+ */
+function listingBinary(entries: readonly Uint8Array[], otherFields: Uint8Array): { bytes: Uint8Array; starts: number[] } {
+  const prefixes = entries.map((entry) => new BinaryWriter().tag(ORCHESTRATORS_FIELD, WireType.LengthDelimited).uint32(entry.length).finish());
+  const bytes = new Uint8Array(otherFields.length + entries.reduce((sum, entry, i) => sum + (prefixes[i] as Uint8Array).length + entry.length, 0));
+  const starts: number[] = [];
+  let at = 0;
+  for (const [i, entry] of entries.entries()) {
+    const prefix = prefixes[i] as Uint8Array;
+    bytes.set(prefix, at);
+    starts.push((at += prefix.length));
+    bytes.set(entry, at);
+    at += entry.length;
+  }
+  bytes.set(otherFields, at);
+  return { bytes, starts };
 }
 
 const JSON_LIST_START = Buffer.from('{"orchestrators":[');

@@ -4,7 +4,7 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { WatchNetworkCapabilitiesResponseSchema, type WatchNetworkCapabilitiesResponse } from "../gen/livepeer/gateway/v1/gateway_pb.js";
 import type { Discovery } from "../discovery/discovery.js";
 import type { NetworkSnapshot, OrchestratorState } from "../network/snapshot.js";
-import { orchestratorEntry } from "./listing-entries.js";
+import { decodedEntry } from "./listing-entries.js";
 
 /**
  * What counts as a change: an offer's terms (warm, capacity, runner version, price), or how the orchestrator is reached
@@ -64,7 +64,7 @@ export async function* watchNetworkCapabilities(
           yield create(WatchNetworkCapabilitiesResponseSchema, {
             snapshotVersion: BigInt(snapshot.version),
             snapshotTime: timestampFromMs(snapshot.createdAt),
-            upserted: upserted.map(orchestratorEntry),
+            upserted: upserted.map(decodedEntry),
             removed,
             initial,
           });

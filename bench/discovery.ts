@@ -201,6 +201,7 @@ async function indexMemory(memoryScript: string, progress: (line: string) => voi
       healthKeysWithHistory: report.healthKeys,
       nodeFlags: nodeFlags.join(" "),
       measuredIn: "a child process of its own, compiled JS, indexed by Discovery from encoded replies",
+      channels: "none open: what the gateway's channels to orchestrators add is the next result",
     },
     measured: {
       // As an operator sees it: V8 has not been made to collect the sweep's garbage.
@@ -220,6 +221,54 @@ async function indexMemory(memoryScript: string, progress: (line: string) => voi
   };
 }
 
+/** Orchestrators whose channels are measured, as many as the largest sweep (fixed costs weigh less per orchestrator). */
+const CHANNEL_MEMORY_ORCHESTRATORS = 1_000;
+
+/** RSS growth of one channel-memory.ts process (see there), in bytes. */
+async function channelMemoryGrowth(mode: "channels" | "bare-tls"): Promise<{ rssGrowth: number; connected: number }> {
+  const script = join(REPO_ROOT, "dist-bench", "bench", "channel-memory.js");
+  const output = await runToEnd(process.execPath, ["--expose-gc", script, String(CHANNEL_MEMORY_ORCHESTRATORS), mode], START_TIMEOUT_MS, true);
+  return JSON.parse(output.trim().split("\n").pop() ?? "") as { rssGrowth: number; connected: number };
+}
+
+/**
+ * What kept channels cost: RSS per orchestrator indexed over real TLS with its channel open, against a bare TLS
+ * connection per orchestrator. At 10,000 orchestrators the bare connections alone are twice the 250 MB goal.
+ */
+async function channelMemory(progress: (line: string) => void): Promise<BenchResult> {
+  const channels = await channelMemoryGrowth("channels");
+  const bare = await channelMemoryGrowth("bare-tls");
+  const kb = (bytes: number, count: number) => round(bytes / count / 1024, 1);
+  const perChannelKb = kb(channels.rssGrowth, channels.connected);
+  const perBareKb = kb(bare.rssGrowth, bare.connected);
+  progress(
+    `discovery: ${CHANNEL_MEMORY_ORCHESTRATORS} TLS orchestrators indexed with their channels open: RSS +${mb(channels.rssGrowth)} MB ` +
+      `(${perChannelKb} KB each); a bare TLS connection each: +${mb(bare.rssGrowth)} MB (${perBareKb} KB each)`,
+  );
+  return {
+    name: `Memory of ${CHANNEL_MEMORY_ORCHESTRATORS.toLocaleString("en-US")} orchestrators' open channels`,
+    parameters: {
+      orchestrators: CHANNEL_MEMORY_ORCHESTRATORS,
+      measuredIn: "a child process of its own per figure, compiled JS, RSS growth after full GCs",
+    },
+    measured: {
+      what: "Discovery's sweep and one refresh over real TLS, every channel kept open (this index of the devnet's orchestrators included)",
+      rssGrowthMb: mb(channels.rssGrowth),
+      perOrchestratorKb: perChannelKb,
+      usable: channels.connected,
+    },
+    baseline: {
+      what: "one bare node:tls connection per orchestrator, nothing sent: the floor of a kept connection in Node",
+      rssGrowthMb: mb(bare.rssGrowth),
+      perConnectionKb: perBareKb,
+      connections: bare.connected,
+      tenThousandConnectionsMb: round((perBareKb * 10_000) / 1024, 0),
+    },
+    goal: "report",
+    pass: channels.connected === CHANNEL_MEMORY_ORCHESTRATORS && bare.connected === CHANNEL_MEMORY_ORCHESTRATORS,
+  };
+}
+
 export async function benchDiscovery(progress: (line: string) => void): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   for (const size of SIZES) results.push(await sweep(size, progress));
@@ -227,6 +276,7 @@ export async function benchDiscovery(progress: (line: string) => void): Promise<
   if (!COMPILED) await runToEnd(process.execPath, [fileURLToPath(import.meta.resolve("typescript/bin/tsc")), "-p", "tsconfig.bench.json"], START_TIMEOUT_MS);
   const memoryScript = join(REPO_ROOT, "dist-bench", "bench", "discovery-memory.js");
   results.push(await indexMemory(memoryScript, progress));
+  results.push(await channelMemory(progress));
   // A smaller young generation (--max-semi-space-size=2) was measured here too, and dropped: over six runs it read
   // 332–419 MB against 336–386 MB without it, no reliable saving, for one to three minutes of the suite's ten.
   // indexMemory(memoryScript, progress, ["--max-semi-space-size=2"]) runs it again.

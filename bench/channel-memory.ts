@@ -6,11 +6,11 @@
 // started in a child process of their own):
 // - MODE "channels": a sweep and a refresh of the orchestrators by the gateway's Discovery and client pool, every
 //   channel left open (the index of `count` orchestrators included);
-// - MODE "bare-tls": one bare TLS connection per orchestrator (node:tls, no HTTP/2, nothing sent), the floor of a
-//   kept connection in Node.
+// - MODE "bare-tls": one bare TLS connection per orchestrator (node:tls, no HTTP/2, nothing sent; one TLS context for
+//   all, as the gateway's client pool has), the floor of a kept connection in Node.
 // Each mode runs in a fresh process: memory freed by one phase stays resident and is reused by the next (glibc keeps
 // freed blocks), so two phases in one process would not tell their costs apart.
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import { connect as tlsConnect, createSecureContext, type TLSSocket } from "node:tls";
 import "../src/gateway.js";
 import { Discovery } from "../src/discovery/discovery.js";
 import { StaticSource } from "../src/discovery/sources.js";
@@ -33,10 +33,12 @@ async function settledRss(): Promise<number> {
   return process.memoryUsage().rss;
 }
 
+const sharedContext = createSecureContext({});
+
 function bareTlsConnection(uri: string): Promise<TLSSocket | undefined> {
   const { hostname, port } = new URL(uri);
   return new Promise((resolve) => {
-    const socket = tlsConnect({ host: hostname, port: Number(port), servername: "", rejectUnauthorized: false, ALPNProtocols: ["h2"] });
+    const socket = tlsConnect({ host: hostname, port: Number(port), secureContext: sharedContext, rejectUnauthorized: false, ALPNProtocols: ["h2"] });
     socket.once("secureConnect", () => resolve(socket));
     socket.once("error", () => resolve(undefined));
   });

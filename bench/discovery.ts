@@ -258,7 +258,7 @@ async function channelMemory(progress: (line: string) => void): Promise<BenchRes
       usable: channels.connected,
     },
     baseline: {
-      what: "one bare node:tls connection per orchestrator, nothing sent: the floor of a kept connection in Node",
+      what: "one bare node:tls connection per orchestrator (one TLS context for all), nothing sent: the floor of a kept connection in Node",
       rssGrowthMb: mb(bare.rssGrowth),
       perConnectionKb: perBareKb,
       connections: bare.connected,

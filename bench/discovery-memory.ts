@@ -3,7 +3,8 @@
 // quotes, and keeps what it keeps from real replies, which a child process builds; see synthetic-orchestrators.ts),
 // records health history for a share of the offers as routing would, and prints one JSON line: process.memoryUsage()
 // before (this process with the gateway's modules loaded and nothing indexed), right after the sweep, and after three
-// full GCs (as many as V8's memory reducer runs once a process goes idle). Run with --expose-gc.
+// full GCs (as many as V8's memory reducer runs once a process goes idle). Run with --expose-gc. No channel to an
+// orchestrator is opened here: what the gateway's open channels add is measured by channel-memory.ts.
 import "../src/gateway.js";
 import { Discovery } from "../src/discovery/discovery.js";
 import { StaticSource } from "../src/discovery/sources.js";

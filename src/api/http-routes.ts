@@ -67,7 +67,7 @@ export function networkCapabilitiesBody(snapshot: NetworkSnapshot): Promise<Buff
   return networkCapabilitiesBodies.getAsync(snapshot, "", async () => {
     const infos = snapshot.usableOrchestrators().flatMap((state) => (state.info ? [state.info] : []));
     const parts = await mapInSlices(infos, bodyPart);
-    const { bytes, starts } = joinBytes(BEFORE_ORCHESTRATORS, parts, COMMA, AFTER_ORCHESTRATORS);
+    const { bytes, starts } = await joinBytes(BEFORE_ORCHESTRATORS, parts, COMMA, AFTER_ORCHESTRATORS);
     for (const [i, info] of infos.entries()) {
       const start = starts[i] as number;
       bodyParts.set(info, bytes.subarray(start, start + (parts[i] as Buffer).length));

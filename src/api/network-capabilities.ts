@@ -12,7 +12,7 @@ import {
 import { CAPABILITY_DISPLAY_NAMES } from "../network/capabilities.js";
 import type { NetworkSnapshot, OrchestratorState } from "../network/snapshot.js";
 import { SnapshotMemo } from "../network/snapshot-memo.js";
-import { joinBytes } from "../util/join-bytes.js";
+import { concatInSlices, joinBytes } from "../util/join-bytes.js";
 import { mapInSlices } from "../util/slices.js";
 import { similarNames } from "../util/similar-names.js";
 import { decodedEntry, entryBinary, entryJson, keepBinaryEntryIn, keepJsonEntryIn } from "./listing-entries.js";
@@ -54,8 +54,8 @@ export async function getNetworkCapabilities(
     return listing(others, orchestrators, binary, json);
   }
   const entries = await mapInSlices(orchestrators, entryBinary);
-  const binary = listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others)).bytes;
-  const json = async () => listingJson(await mapInSlices(orchestrators, entryJson), toJsonString(GetNetworkCapabilitiesResponseSchema, others)).bytes;
+  const { bytes: binary } = await listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others));
+  const json = async () => (await listingJson(await mapInSlices(orchestrators, entryJson), toJsonString(GetNetworkCapabilitiesResponseSchema, others))).bytes;
   return listing(others, orchestrators, binary, json);
 }
 
@@ -96,7 +96,7 @@ const wholeListings = new SnapshotMemo<Promise<Uint8Array>>();
 async function wholeListingBinary(snapshot: NetworkSnapshot, others: GetNetworkCapabilitiesResponse): Promise<Uint8Array> {
   const states = snapshot.usableOrchestrators();
   const entries = await mapInSlices(states, entryBinary);
-  const { bytes, starts } = listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others));
+  const { bytes, starts } = await listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others));
   for (const [i, state] of states.entries()) {
     const start = starts[i] as number;
     keepBinaryEntryIn(state, bytes.subarray(start, start + (entries[i] as Uint8Array).length));
@@ -108,7 +108,7 @@ async function wholeListingBinary(snapshot: NetworkSnapshot, others: GetNetworkC
 async function wholeListingJson(snapshot: NetworkSnapshot, others: GetNetworkCapabilitiesResponse): Promise<Uint8Array> {
   const states = snapshot.usableOrchestrators();
   const entries = await mapInSlices(states, entryJson);
-  const { bytes, starts } = listingJson(entries, toJsonString(GetNetworkCapabilitiesResponseSchema, others));
+  const { bytes, starts } = await listingJson(entries, toJsonString(GetNetworkCapabilitiesResponseSchema, others));
   for (const [i, state] of states.entries()) {
     const start = starts[i] as number;
     keepJsonEntryIn(state, bytes.subarray(start, start + (entries[i] as Buffer).length));
@@ -120,20 +120,18 @@ async function wholeListingJson(snapshot: NetworkSnapshot, others: GetNetworkCap
  * The answer's encoding as toBinary writes it: each entry as field 1, then the other fields in field order; and where
  * each entry starts in it.
  */
-function listingBinary(entries: readonly Uint8Array[], otherFields: Uint8Array): { bytes: Uint8Array; starts: number[] } {
-  const prefixes = entries.map((entry) => new BinaryWriter().tag(ORCHESTRATORS_FIELD, WireType.LengthDelimited).uint32(entry.length).finish());
-  const bytes = new Uint8Array(otherFields.length + entries.reduce((sum, entry, i) => sum + (prefixes[i] as Uint8Array).length + entry.length, 0));
+async function listingBinary(entries: readonly Uint8Array[], otherFields: Uint8Array): Promise<{ bytes: Uint8Array; starts: number[] }> {
+  const pieces: Uint8Array[] = [];
   const starts: number[] = [];
   let at = 0;
-  for (const [i, entry] of entries.entries()) {
-    const prefix = prefixes[i] as Uint8Array;
-    bytes.set(prefix, at);
+  for (const entry of entries) {
+    const prefix = new BinaryWriter().tag(ORCHESTRATORS_FIELD, WireType.LengthDelimited).uint32(entry.length).finish();
+    pieces.push(prefix, entry);
     starts.push((at += prefix.length));
-    bytes.set(entry, at);
     at += entry.length;
   }
-  bytes.set(otherFields, at);
-  return { bytes, starts };
+  pieces.push(otherFields);
+  return { bytes: await concatInSlices(pieces), starts };
 }
 
 const JSON_LIST_START = Buffer.from('{"orchestrators":[');
@@ -143,7 +141,7 @@ const COMMA = Buffer.from(",");
  * The answer's canonical JSON as toJsonString writes it, for Connect JSON callers: the entries (field 1, so first),
  * then the other fields; and where each entry starts in it.
  */
-function listingJson(entries: readonly Buffer[], otherFieldsJson: string): { bytes: Buffer; starts: number[] } {
+async function listingJson(entries: readonly Buffer[], otherFieldsJson: string): Promise<{ bytes: Buffer; starts: number[] }> {
   if (entries.length === 0) return { bytes: Buffer.from(otherFieldsJson), starts: [] };
   const others = otherFieldsJson === "{}" ? "" : `,${otherFieldsJson.slice(1, -1)}`;
   return joinBytes(JSON_LIST_START, entries, COMMA, Buffer.from(`]${others}}`));

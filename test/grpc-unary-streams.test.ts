@@ -2,7 +2,7 @@
 // trailers and errors a client gets from connect-node, and everything the fast path does not take still reaches
 // connect-node on the same port.
 import http2 from "node:http2";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type HandlerContext } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
@@ -45,8 +45,8 @@ function resetAbortWatch(): void {
 const implementation = {
   ping: () => create(PingResponseSchema, {}),
   listOfferings: (request: { capability: string }) => {
-    // A large answer: over the compression threshold.
-    const offerings = Array.from({ length: 400 }, (_, i) => create(CapabilityOfferingSchema, { capability: `${request.capability}-${i}-${"x".repeat(60)}` }));
+    // A large answer: over the compression threshold; "huge" is also over the size up to which it is copied whole.
+    const offerings = Array.from({ length: request.capability === "huge" ? 1_000 : 400 }, (_, i) => create(CapabilityOfferingSchema, { capability: `${request.capability}-${i}-${"x".repeat(60)}` }));
     return create(ListOfferingsResponseSchema, { offerings });
   },
   getCapabilityHealth: (request: { capability: string }) => {
@@ -273,6 +273,28 @@ describe("malformed gRPC requests", () => {
 
   it("answers the well-formed request", async () => {
     expect((await rawCall(path, envelope(message))).status).toBe("0");
+  });
+
+  it("writes an answer too large to copy after its envelope's prefix, and the bytes are the message", async () => {
+    const huge = toBinary(ListOfferingsRequestSchema, create(ListOfferingsRequestSchema, { capability: "huge" }));
+    const session = http2.connect(server.url);
+    try {
+      const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
+      stream.end(envelope(huge));
+      expect((await trailers)["grpc-status"]).toBe("0");
+      const body = Buffer.concat(chunks);
+      expect(body[0]).toBe(0);
+      expect(body.readUInt32BE(1)).toBe(body.length - 5);
+      expect(body.length).toBeGreaterThan(64 * 1024);
+      const answer = fromBinary(ListOfferingsResponseSchema, body.subarray(5));
+      expect(answer.offerings).toHaveLength(1_000);
+      expect(answer.offerings[999]?.capability).toBe(`huge-999-${"x".repeat(60)}`);
+    } finally {
+      session.close();
+    }
   });
 
   it("gzips a large answer only for a client that accepts gzip", async () => {

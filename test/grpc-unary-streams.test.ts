@@ -143,6 +143,22 @@ function envelope(message: Uint8Array, flags = 0): Buffer {
   return frame;
 }
 
+/** One raw gRPC POST on `session`: what came back (response headers, body, trailers) once the trailers are in. */
+async function exchange(
+  session: http2.ClientHttp2Session,
+  path: string,
+  body: Buffer,
+  headers: http2.OutgoingHttpHeaders = {},
+): Promise<{ headers: http2.IncomingHttpHeaders; body: Buffer; trailers: http2.IncomingHttpHeaders }> {
+  const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", ...headers });
+  const response = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("response", resolve));
+  const chunks: Buffer[] = [];
+  stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+  const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
+  stream.end(body);
+  return { trailers: await trailers, headers: await response, body: Buffer.concat(chunks) };
+}
+
 describe("gRPC unary calls from @grpc/grpc-js", () => {
   it("are answered from the stream, without the compatibility layer", async () => {
     const client = grpcJsClient();
@@ -215,20 +231,11 @@ describe("gRPC unary calls from @grpc/grpc-js", () => {
     const session = http2.connect(server.url);
     try {
       // A client that leaves the deadline to the server: only the server's timer can end the call.
-      const stream = session.request({
-        ":method": "POST",
-        ":path": "/livepeer.gateway.v1.GatewayService/ReportOutcome",
-        "content-type": "application/grpc",
-        te: "trailers",
-        "grpc-timeout": "300m",
-      });
-      stream.on("data", () => {});
-      const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
-      stream.end(envelope(new Uint8Array(0)));
+      const exchanged = exchange(session, "/livepeer.gateway.v1.GatewayService/ReportOutcome", envelope(new Uint8Array(0)), { "grpc-timeout": "300m" });
       await abortSeen;
       expect(ConnectError.from(abortReason).code).toBe(Code.DeadlineExceeded);
       // The implementation here answers once aborted, and that answer is sent.
-      expect((await trailers)["grpc-status"]).toBe("0");
+      expect((await exchanged).trailers["grpc-status"]).toBe("0");
     } finally {
       session.close();
     }
@@ -283,12 +290,8 @@ describe("malformed gRPC requests", () => {
   async function rawCall(path: string, body: Buffer): Promise<{ status?: string; message?: string }> {
     const session = http2.connect(server.url);
     try {
-      const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
-      const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
-      stream.resume();
-      stream.end(body);
-      const received = await trailers;
-      return { status: received["grpc-status"] as string, message: received["grpc-message"] as string };
+      const { trailers } = await exchange(session, path, body);
+      return { status: trailers["grpc-status"] as string, message: trailers["grpc-message"] as string };
     } finally {
       session.close();
     }
@@ -305,13 +308,8 @@ describe("malformed gRPC requests", () => {
     const huge = toBinary(ListOfferingsRequestSchema, create(ListOfferingsRequestSchema, { capability: "huge" }));
     const session = http2.connect(server.url);
     try {
-      const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
-      const chunks: Buffer[] = [];
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
-      stream.end(envelope(huge));
-      expect((await trailers)["grpc-status"]).toBe("0");
-      const body = Buffer.concat(chunks);
+      const { trailers, body } = await exchange(session, path, envelope(huge));
+      expect(trailers["grpc-status"]).toBe("0");
       expect(body[0]).toBe(0);
       expect(body.readUInt32BE(1)).toBe(body.length - 5);
       expect(body.length).toBeGreaterThan(64 * 1024);
@@ -327,21 +325,9 @@ describe("malformed gRPC requests", () => {
     const session = http2.connect(server.url);
     try {
       for (const accept of ["gzip", undefined]) {
-        const stream = session.request({
-          ":method": "POST",
-          ":path": path,
-          "content-type": "application/grpc",
-          te: "trailers",
-          ...(accept ? { "grpc-accept-encoding": accept } : {}),
-        });
-        const headers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("response", resolve));
-        const chunks: Buffer[] = [];
-        stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-        const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
-        stream.end(envelope(message));
-        expect((await trailers)["grpc-status"]).toBe("0");
-        const body = Buffer.concat(chunks);
-        expect((await headers)["grpc-encoding"]).toBe(accept);
+        const { trailers, headers, body } = await exchange(session, path, envelope(message), accept ? { "grpc-accept-encoding": accept } : {});
+        expect(trailers["grpc-status"]).toBe("0");
+        expect(headers["grpc-encoding"]).toBe(accept);
         expect(body[0]).toBe(accept ? 1 : 0);
         expect(body.readUInt32BE(1)).toBe(body.length - 5);
         if (!accept) expect(body.length).toBeGreaterThan(COMPRESS_MIN_BYTES);

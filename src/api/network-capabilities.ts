@@ -49,8 +49,13 @@ export async function getNetworkCapabilities(
   }
   const others = otherFields(snapshot);
   if (request.capability === "" && !request.includeUnreachable) {
-    const binary = await wholeListings.getAsync(snapshot, "binary", () => wholeListingBinary(snapshot, others));
-    const json = () => wholeListings.getAsync(snapshot, "json", () => wholeListingJson(snapshot, others));
+    const binary = await wholeListings.getAsync(snapshot, "binary", () =>
+      wholeListing(snapshot, entryBinary, (entries) => listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others)), keepBinaryEntryIn),
+    );
+    const json = () =>
+      wholeListings.getAsync(snapshot, "json", () =>
+        wholeListing(snapshot, entryJson, (entries) => listingJson(entries, toJsonString(GetNetworkCapabilitiesResponseSchema, others)), keepJsonEntryIn),
+      );
     return listing(others, orchestrators, binary, json);
   }
   const entries = await mapInSlices(orchestrators, entryBinary);
@@ -92,26 +97,23 @@ function listing(
 /** The listing of every usable orchestrator of each snapshot, by format: kept whole, once asked for. */
 const wholeListings = new SnapshotMemo<Promise<Uint8Array>>();
 
-/** The whole listing's binary; from then on, each entry kept is a view into it (one copy of the bytes, not two). */
-async function wholeListingBinary(snapshot: NetworkSnapshot, others: GetNetworkCapabilitiesResponse): Promise<Uint8Array> {
+/**
+ * The whole listing in one format, joined from each usable orchestrator's entry; from then on, each entry kept is a
+ * view into it (one copy of the bytes, not two).
+ */
+async function wholeListing<Entry extends Uint8Array>(
+  snapshot: NetworkSnapshot,
+  entryOf: (state: OrchestratorState) => Entry,
+  join: (entries: Entry[]) => Promise<{ bytes: Uint8Array; starts: number[] }>,
+  keepEntryIn: (state: OrchestratorState, view: Entry) => void,
+): Promise<Uint8Array> {
   const states = snapshot.usableOrchestrators();
-  const entries = await mapInSlices(states, entryBinary);
-  const { bytes, starts } = await listingBinary(entries, toBinary(GetNetworkCapabilitiesResponseSchema, others));
+  const entries = await mapInSlices(states, entryOf);
+  const { bytes, starts } = await join(entries);
   for (const [i, state] of states.entries()) {
     const start = starts[i] as number;
-    keepBinaryEntryIn(state, bytes.subarray(start, start + (entries[i] as Uint8Array).length));
-  }
-  return bytes;
-}
-
-/** The whole listing's JSON; from then on, each entry's JSON kept is a view into it. */
-async function wholeListingJson(snapshot: NetworkSnapshot, others: GetNetworkCapabilitiesResponse): Promise<Uint8Array> {
-  const states = snapshot.usableOrchestrators();
-  const entries = await mapInSlices(states, entryJson);
-  const { bytes, starts } = await listingJson(entries, toJsonString(GetNetworkCapabilitiesResponseSchema, others));
-  for (const [i, state] of states.entries()) {
-    const start = starts[i] as number;
-    keepJsonEntryIn(state, bytes.subarray(start, start + (entries[i] as Buffer).length));
+    // A Buffer's subarray is a Buffer: the view has the entry's type.
+    keepEntryIn(state, bytes.subarray(start, start + (entries[i] as Entry).length) as Entry);
   }
   return bytes;
 }

@@ -19,19 +19,10 @@ import { silentLogger } from "../src/log.js";
 import { OrchestratorClientPool } from "../src/orchestrator/orchestrator-client.js";
 import { forEachWithConcurrency } from "../src/util/concurrency.js";
 import { startOrchestrators } from "./discovery.js";
+import { canCollect, settledMemory } from "./settled-memory.js";
 
 const count = Number(process.argv[2] ?? "1000");
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error("run with --expose-gc");
-
-/** RSS after three full GCs with pauses between them (see discovery-memory.ts). */
-async function settledRss(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc?.();
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return process.memoryUsage().rss;
-}
+if (!canCollect) throw new Error("run with --expose-gc");
 
 const sharedContext = createSecureContext({});
 
@@ -54,7 +45,7 @@ const discovery = new Discovery(
 );
 const sockets: TLSSocket[] = [];
 try {
-  const before = await settledRss();
+  const before = (await settledMemory()).rss;
   let connected = 0;
   if (mode === "channels") {
     await discovery.refreshNow();
@@ -66,7 +57,7 @@ try {
     });
     connected = sockets.length;
   }
-  const growth = (await settledRss()) - before;
+  const growth = (await settledMemory()).rss - before;
   process.stdout.write(`${JSON.stringify({ mode, orchestrators: count, connected, rssGrowth: growth })}\n`);
 } finally {
   for (const socket of sockets) socket.destroy();

@@ -12,22 +12,13 @@ import { offchainIdentity } from "../src/eth/identity.js";
 import { silentLogger } from "../src/log.js";
 import { seededRandom } from "../src/util/random.js";
 import { syntheticHealth } from "./synthetic-network.js";
+import { canCollect, settledMemory } from "./settled-memory.js";
 import { ChildProcessOrchestrators } from "./synthetic-orchestrators.js";
 
 const count = Number(process.argv[2] ?? "10000");
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error("run with --expose-gc");
+if (!canCollect) throw new Error("run with --expose-gc");
 
-/** Three full GCs with pauses between them, in which V8's background threads finish sweeping and free pages. */
-async function settled(): Promise<NodeJS.MemoryUsage> {
-  for (let i = 0; i < 3; i++) {
-    gc?.();
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return process.memoryUsage();
-}
-
-const before = await settled();
+const before = await settledMemory();
 const answering = new ChildProcessOrchestrators(count);
 const discovery = new Discovery(
   { source: new StaticSource(answering.uris), clients: answering, signer: offchainIdentity(), logger: silentLogger() },
@@ -46,7 +37,7 @@ const { health, healthKeys } = syntheticHealth(
 // next limit (up to several times the live heap), so this reading includes the sweep's garbage not yet collected.
 await new Promise((resolve) => setTimeout(resolve, 1_000));
 const unforced = process.memoryUsage();
-const after = await settled();
+const after = await settledMemory();
 process.stdout.write(
   `${JSON.stringify({
     rss: after.rss,

@@ -20,6 +20,7 @@ import { offchainIdentity } from "../src/eth/identity.js";
 import { GetNetworkCapabilitiesResponseSchema } from "../src/gen/livepeer/gateway/v1/gateway_pb.js";
 import { silentLogger } from "../src/log.js";
 import type { NetworkSnapshot } from "../src/network/snapshot.js";
+import { canCollect, settledMemory } from "./settled-memory.js";
 import { ChildProcessOrchestrators } from "./synthetic-orchestrators.js";
 
 const count = Number(process.argv[2] ?? "1000");
@@ -42,15 +43,9 @@ async function timed(run: () => Promise<number>): Promise<string> {
   return `${tookMs.toFixed(1)} ms (event loop held at most ${(held.max / 1e6).toFixed(1)} ms), ${(bytes / 1e6).toFixed(1)} MB`;
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
-
-/** Heap plus buffers in use after three full GCs with pauses between them (buffers are freed off the main thread), in MB. */
+/** Heap plus buffers in use once garbage is collected, in MB. */
 async function inUseMb(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc?.();
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  const usage = process.memoryUsage();
+  const usage = await settledMemory();
   return (usage.heapUsed + usage.external) / 1e6;
 }
 
@@ -79,7 +74,7 @@ try {
   const snapshot = await discovery.refreshNow();
   const indexOnly = await inUseMb();
   for (let call = 1; call <= 3; call++) console.log(`call ${call}: ${await listingsOf(snapshot)}`);
-  if (gc !== undefined) {
+  if (canCollect) {
     const afterCalls = await inUseMb();
     await listEveryCapability(snapshot);
     const afterFiltered = await inUseMb();
